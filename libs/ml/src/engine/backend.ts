@@ -1,0 +1,150 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { loadSimdModule, loadThreadedSimdModule, unrefWorkers, WasmModule } from './wasm-module-loader';
+import { registerWasmKernelOverrides } from './kernels';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+export interface BackendInfo {
+  /** The tfjs backend that runs, as `tf.getBackend()` names it. */
+  name: BackendName;
+  /** Worker threads doing the arithmetic (1 for the plain JS backend). */
+  threads: number;
+  simd: boolean;
+  /** Which package provides it, with its version, e.g. `@tensorflow/tfjs-backend-wasm@4.22.0 (threaded-simd, kernel overrides)`. */
+  version: string;
+}
+
+export interface InitBackendOptions {
+  /** Force a backend; by default the fastest available is chosen. */
+  prefer?: BackendName;
+  /** WebAssembly threads; default 2 (both cores of the target machine), capped at the logical cores. */
+  threads?: number;
+  /** Where the one start-up line goes; default stderr. */
+  log?: (line: string) => void;
+}
+
+// tfjs-node registers the `tensorflow` backend when required; both are optional and not
+// installable everywhere, so they are looked up at run time.
+const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
+const WASM_PACKAGE_VERSION = '4.22.0';
+
+let current: Promise<BackendInfo> | undefined;
+let info: BackendInfo | undefined;
+let wasmModule: WasmModule | undefined;
+
+/**
+ * Selects and starts the fastest tfjs backend: `tensorflow` (tfjs-node), else WebAssembly with
+ * our kernel overrides on both cores, else the plain JS `cpu` backend. Idempotent: later calls
+ * return the first call's result.
+ */
+export function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
+  if (!current) {
+    current = start(options).then(
+      (started) => {
+        info = started;
+        (options.log ?? ((l: string) => process.stderr.write(l + '\n')))(
+          `ml backend: ${started.name} (${started.version}, ${started.threads} thread${started.threads === 1 ? '' : 's'}${started.simd ? ', simd' : ''})`,
+        );
+        return started;
+      },
+      (err) => {
+        current = undefined;
+        throw err;
+      },
+    );
+  }
+  return current;
+}
+
+/** The running backend, for training events. Throws if `initBackend()` has not finished. */
+export function backendInfo(): BackendInfo {
+  if (!info) throw Object.assign(new Error('ml backend not initialised: await initBackend() first'), { code: 'BACKEND_NOT_READY' });
+  return { ...info };
+}
+
+/**
+ * Disposes the backend and stops its worker threads so the process can exit.
+ * `initBackend()` may be called again afterwards.
+ */
+export async function shutdownBackend(): Promise<void> {
+  if (current) await current.catch(() => undefined);
+  if (info && tf.findBackend(info.name)) tf.removeBackend(info.name);
+  current = undefined;
+  info = undefined;
+  wasmModule = undefined;
+}
+
+/** The emscripten module behind the fast wasm backend (for kernels and benchmarks). */
+export function activeWasmModule(): WasmModule | undefined {
+  return wasmModule;
+}
+
+async function start(options: InitBackendOptions): Promise<BackendInfo> {
+  const prefer = options.prefer;
+  if (prefer === undefined || prefer === 'tensorflow') {
+    const native = await tryNative();
+    if (native) return native;
+    if (prefer === 'tensorflow') throw Object.assign(new Error(`backend 'tensorflow' requested but neither ${NATIVE_PACKAGES.join(' nor ')} can be loaded`), { code: 'BACKEND_UNAVAILABLE' });
+  }
+  if (prefer === undefined || prefer === 'wasm') {
+    try {
+      return await startWasm(options.threads ?? 2);
+    } catch (err) {
+      if (prefer === 'wasm') throw err;
+      (options.log ?? ((l: string) => process.stderr.write(l + '\n')))(`ml backend: wasm failed to start (${(err as Error).message}); using cpu`);
+    }
+  }
+  await tf.setBackend('cpu');
+  await tf.ready();
+  return { name: 'cpu', threads: 1, simd: false, version: `@tensorflow/tfjs-backend-cpu@${tf.version_core}` };
+}
+
+async function tryNative(): Promise<BackendInfo | undefined> {
+  for (const pkg of NATIVE_PACKAGES) {
+    let loaded: { version?: { 'tfjs-node'?: string } };
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      loaded = require(pkg);
+    } catch {
+      continue;
+    }
+    // tfjs-node registers 'tensorflow' against its own tfjs-core; it only helps if that is ours.
+    if (!tf.findBackendFactory('tensorflow')) continue;
+    await tf.setBackend('tensorflow');
+    await tf.ready();
+    return { name: 'tensorflow', threads: 0, simd: true, version: `${pkg}@${loaded.version?.['tfjs-node'] ?? 'unknown'}` };
+  }
+  return undefined;
+}
+
+async function startWasm(requestedThreads: number): Promise<BackendInfo> {
+  const threads = Math.max(1, Math.min(Math.floor(requestedThreads), 4));
+  let module: WasmModule;
+  let build: string;
+  if (threads > 1) {
+    try {
+      module = await loadThreadedSimdModule(threads);
+      build = 'threaded-simd';
+    } catch {
+      module = await loadSimdModule();
+      build = 'simd, threads unavailable';
+    }
+  } else {
+    module = await loadSimdModule();
+    build = 'simd';
+  }
+  // The package registered its own 'wasm' factory on import; ours replaces it, the kernels stay.
+  if (tf.findBackend('wasm') || tf.findBackendFactory('wasm')) tf.removeBackend('wasm');
+  setThreadsCount(threads);
+  tf.registerBackend('wasm', () => new BackendWasm(module as any), 3);
+  registerWasmKernelOverrides();
+  const ok = await tf.setBackend('wasm');
+  if (!ok) throw new Error('tf.setBackend("wasm") returned false');
+  await tf.ready();
+  wasmModule = module;
+  unrefWorkers(module);
+  const actualThreads = module.tfjs.getThreadsCount();
+  return { name: 'wasm', threads: actualThreads, simd: true, version: `@tensorflow/tfjs-backend-wasm@${WASM_PACKAGE_VERSION} (${build}, kernel overrides)` };
+}

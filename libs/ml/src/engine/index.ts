@@ -1,0 +1,2 @@
+export { initBackend, backendInfo, shutdownBackend } from './backend';
+export type { BackendInfo, BackendName, InitBackendOptions } from './backend';
