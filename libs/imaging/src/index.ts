@@ -1,0 +1,14 @@
+export { ImageDecodeError } from './errors';
+export { rgbImage } from './rgb-image';
+export type { RgbImage } from './rgb-image';
+export { decodeImage, decodeImageFile, defaultDecodeLimits } from './decode';
+export type { DecodeLimits } from './decode';
+export { findFieldOfView, cropFieldOfView, defaultFieldOfViewOptions } from './field-of-view';
+export type { FieldOfView, FieldOfViewOptions, Box } from './field-of-view';
+export { resizeImage, normalise, denormalise, encodePng } from './transform';
+export type { NormalisedRange } from './transform';
+export { sha256Hex, imagePath, storeImage, readStoredImage } from './content-store';
+export { prepareImage } from './preprocess';
+export type { PrepareOptions, PreparedImage } from './preprocess';
+export { contactSheet, defaultContactSheetOptions, wrap } from './contact-sheet';
+export type { ContactSheetItem, ContactSheetOptions } from './contact-sheet';
