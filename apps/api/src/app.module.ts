@@ -1,0 +1,43 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { JwtModule } from '@nestjs/jwt';
+import type { EventStore } from './store/port';
+import type { Logger } from 'pino';
+import { AccessGuard } from './auth/access.guard';
+import { AuthController } from './auth/auth.controller';
+import { TokensService } from './auth/tokens.service';
+import { API_CONFIG, type ApiConfig } from './config/api-config';
+import { HealthController } from './health/health.controller';
+import { LOGGER } from './logging';
+import { ApiMetrics } from './metrics/metrics';
+import { MetricsController } from './metrics/metrics.controller';
+import { ReadModel } from './read-model/read-model.service';
+import { EVENT_STORE } from './store/event-store.token';
+import { StoreLifecycle } from './store/store-lifecycle';
+import { FirstAdmin } from './users/first-admin';
+import { UserCommandHandler } from './users/user-command.handler';
+import { UsersController } from './users/users.controller';
+
+@Module({})
+export class AppModule {
+  static create(config: ApiConfig, store: EventStore, log: Logger, metrics: ApiMetrics): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [CqrsModule.forRoot(), JwtModule.register({ secret: config.jwtSecret, signOptions: { algorithm: 'HS256' } })],
+      controllers: [HealthController, AuthController, UsersController, MetricsController],
+      providers: [
+        { provide: API_CONFIG, useValue: config },
+        { provide: EVENT_STORE, useValue: store },
+        { provide: LOGGER, useValue: log },
+        { provide: ApiMetrics, useValue: metrics },
+        { provide: APP_GUARD, useClass: AccessGuard },
+        StoreLifecycle,
+        ReadModel,
+        TokensService,
+        FirstAdmin,
+        UserCommandHandler,
+      ],
+    };
+  }
+}

@@ -1,0 +1,63 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService, TokenExpiredError } from '@nestjs/jwt';
+import { API_CONFIG, type ApiConfig } from '../config/api-config';
+import { UnauthenticatedError } from '../errors/api-errors';
+import { ReadModel } from '../read-model/read-model.service';
+import type { Principal, Role } from './roles';
+
+interface AccessClaims {
+  sub: string;
+  typ: 'access';
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+@Injectable()
+export class TokensService {
+  private readonly serviceDigests: [string, Buffer][];
+
+  constructor(
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+    private readonly jwt: JwtService,
+    private readonly readModel: ReadModel,
+  ) {
+    this.serviceDigests = Object.entries(config.serviceTokens).map(([name, secret]) => [name, digest(secret)]);
+  }
+
+  async issue(username: string): Promise<{ accessToken: string; expiresAt: string }> {
+    const claims: AccessClaims = { sub: username, typ: 'access' };
+    const accessToken = await this.jwt.signAsync(claims, { expiresIn: this.config.tokenTtlSeconds });
+    const expiresAt = new Date(Date.now() + this.config.tokenTtlSeconds * 1000).toISOString();
+    return { accessToken, expiresAt };
+  }
+
+  /** The caller behind an `Authorization: Bearer …` header; roles are read fresh, so a change or a disable applies at once. */
+  async authenticate(header: string | undefined): Promise<Principal> {
+    const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+    if (!match) throw new UnauthenticatedError();
+    const token = match[1];
+    const service = this.serviceToken(token);
+    if (service) return { kind: 'service', id: service, roles: ['service'] };
+
+    let claims: AccessClaims;
+    try {
+      claims = await this.jwt.verifyAsync<AccessClaims>(token, { algorithms: ['HS256'] });
+    } catch (err) {
+      throw new UnauthenticatedError(err instanceof TokenExpiredError ? 'the token has expired; log in again' : 'the token is not valid');
+    }
+    if (claims.typ !== 'access' || typeof claims.sub !== 'string') throw new UnauthenticatedError('the token is not valid');
+    await this.readModel.catchUp();
+    const user = this.readModel.users.byName.get(claims.sub);
+    if (!user || user.disabled) throw new UnauthenticatedError('the account is disabled or unknown');
+    return { kind: 'user', id: user.username, roles: [...user.roles] as Role[] };
+  }
+
+  private serviceToken(token: string): string | undefined {
+    const d = digest(token);
+    let found: string | undefined;
+    // Compare against every configured token so timing does not say which one nearly matched.
+    for (const [name, expected] of this.serviceDigests) if (timingSafeEqual(d, expected)) found = name;
+    return found;
+  }
+}

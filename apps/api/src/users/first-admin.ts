@@ -1,0 +1,40 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import type { Logger } from 'pino';
+import { hashPassword } from '../auth/password';
+import { API_CONFIG, type ApiConfig } from '../config/api-config';
+import { LOGGER } from '../logging';
+import { ReadModel } from '../read-model/read-model.service';
+import { commandMetadata } from '../store/command-metadata';
+import type { Role } from '@forge/domain';
+import { ExecuteUserCommand } from './user-command.handler';
+import type { UserCommand } from './user.decider';
+
+/** At start-up, when no active admin exists, creates one from FORGE_ADMIN_USER / FORGE_ADMIN_PASSWORD. */
+@Injectable()
+export class FirstAdmin implements OnApplicationBootstrap {
+  constructor(
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+    @Inject(LOGGER) private readonly log: Logger,
+    private readonly readModel: ReadModel,
+    private readonly commands: CommandBus,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.readModel.catchUp();
+    if (this.readModel.users.anyActiveAdmin()) return;
+    const { adminUser, adminPassword } = this.config;
+    if (!adminPassword) {
+      this.log.warn('no admin exists and FORGE_ADMIN_PASSWORD is not set: nobody can administer users');
+      return;
+    }
+    const passwordHash = await hashPassword(adminPassword, this.config.scryptLogN);
+    const existing = this.readModel.users.byName.get(adminUser);
+    const metadata = commandMetadata('system', 'first admin from configuration (no admin existed)');
+    const command: UserCommand = existing
+      ? { type: 'ChangeUserRoles', data: { username: adminUser, roles: [...new Set<Role>([...existing.roles, 'admin'])] }, metadata }
+      : { type: 'RegisterUser', data: { username: adminUser, roles: ['admin'], passwordHash }, metadata };
+    await this.commands.execute(new ExecuteUserCommand(command));
+    this.log.info({ user: adminUser }, 'first admin created from configuration');
+  }
+}
