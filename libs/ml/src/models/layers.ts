@@ -1,0 +1,184 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ParamStore } from './params';
+
+// Building blocks shared by every model. Parameters live in a ParamStore under a name prefix;
+// `create*` registers them, the forward function of the same name reads them back. Dense layers
+// always take 2-D input: tfjs-core's gradient of a broadcast matMul throws.
+
+/** Registers `${name}/w` [nIn, nOut] and `${name}/b` [nOut]. `zeroInit` for adaLN-zero and output heads. */
+export function createDense(store: ParamStore, name: string, nIn: number, nOut: number, zeroInit = false): void {
+  if (zeroInit) store.zeros(`${name}/w`, [nIn, nOut]);
+  else store.normal(`${name}/w`, [nIn, nOut], Math.sqrt(1 / nIn));
+  store.zeros(`${name}/b`, [nOut]);
+}
+
+/** (N, nIn) x (nIn, nOut) + (nOut) -> (N, nOut) */
+export function dense(store: ParamStore, name: string, x: tf.Tensor2D): tf.Tensor2D {
+  return tf.add(tf.matMul(x, store.get(`${name}/w`) as tf.Tensor2D), store.get(`${name}/b`)); // (N, nOut)
+}
+
+export function createLayerNorm(store: ParamStore, name: string, dim: number): void {
+  store.ones(`${name}/g`, [dim]);
+  store.zeros(`${name}/b`, [dim]);
+}
+
+/** Normalises over the last axis without affine parameters: (..., D) -> (..., D) */
+export function normalize<T extends tf.Tensor>(x: T, eps = 1e-5): T {
+  const { mean, variance } = tf.moments(x, -1, true); // (..., 1)
+  return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))) as T; // (..., D)
+}
+
+/** (..., D) -> (..., D) */
+export function layerNorm<T extends tf.Tensor>(store: ParamStore, name: string, x: T): T {
+  return tf.add(tf.mul(normalize(x), store.get(`${name}/g`)), store.get(`${name}/b`)) as T; // (..., D)
+}
+
+/**
+ * GELU as x·σ(1.702x): within 0.02 of the erf form, and Sigmoid is ~17× cheaper than Tanh on wasm.
+ */
+export function gelu<T extends tf.Tensor>(x: T): T {
+  return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))) as T;
+}
+
+/** x·σ(x) */
+export function silu<T extends tf.Tensor>(x: T): T {
+  return tf.mul(x, tf.sigmoid(x)) as T;
+}
+
+export function createMlp(store: ParamStore, name: string, dim: number, hidden: number): void {
+  createDense(store, `${name}/fc1`, dim, hidden);
+  createDense(store, `${name}/fc2`, hidden, dim);
+}
+
+/** (N, D) -> (N, hidden) -> (N, D) */
+export function mlp(store: ParamStore, name: string, x: tf.Tensor2D): tf.Tensor2D {
+  const h = gelu(dense(store, `${name}/fc1`, x)); // (N, hidden)
+  return dense(store, `${name}/fc2`, h); // (N, D)
+}
+
+export function createAttention(store: ParamStore, name: string, dim: number, contextDim = dim): void {
+  createDense(store, `${name}/q`, dim, dim);
+  createDense(store, `${name}/k`, contextDim, dim);
+  createDense(store, `${name}/v`, contextDim, dim);
+  createDense(store, `${name}/o`, dim, dim);
+}
+
+/** (B·T, D) -> (B, H, T, D/H), with a 4-D transpose (5-D transposes are slow on wasm). */
+function splitHeads(x: tf.Tensor2D, batch: number, heads: number): tf.Tensor4D {
+  const [bt, d] = x.shape;
+  const t = bt / batch;
+  return tf.transpose(tf.reshape(x, [batch, t, heads, d / heads]), [0, 2, 1, 3]); // (B, H, T, hd)
+}
+
+/** (B, H, T, hd) -> (B·T, D) */
+function mergeHeads(x: tf.Tensor4D): tf.Tensor2D {
+  const [b, h, t, hd] = x.shape;
+  return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [b * t, h * hd]); // (B·T, D)
+}
+
+export interface AttentionInput {
+  /** Queries, flattened: (B·Tq, D). */
+  x: tf.Tensor2D;
+  /** Keys/values source, flattened: (B·Tk, Dc); self-attention when omitted. */
+  context?: tf.Tensor2D;
+  batch: number;
+  heads: number;
+  /** 1 for keys that may be attended to, 0 for padding: (B, Tk). */
+  keyMask?: tf.Tensor2D;
+}
+
+/** Attention probabilities (B, H, Tq, Tk); every row sums to 1. */
+export function attentionWeights(store: ParamStore, name: string, input: AttentionInput): tf.Tensor4D {
+  const { x, batch, heads } = input;
+  const context = input.context ?? x;
+  const q = splitHeads(dense(store, `${name}/q`, x), batch, heads); // (B, H, Tq, hd)
+  const k = splitHeads(dense(store, `${name}/k`, context), batch, heads); // (B, H, Tk, hd)
+  const hd = q.shape[3];
+  let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd)) as tf.Tensor4D; // (B, H, Tq, hd) x (B, H, hd, Tk) -> (B, H, Tq, Tk)
+  if (input.keyMask) {
+    const [b, tk] = input.keyMask.shape;
+    const bias = tf.reshape(tf.mul(tf.sub(1, input.keyMask), -1e9), [b, 1, 1, tk]); // (B, 1, 1, Tk)
+    scores = tf.add(scores, bias); // (B, H, Tq, Tk)
+  }
+  return tf.softmax(scores); // (B, H, Tq, Tk)
+}
+
+/** Multi-head attention with separate q/k/v projections: (B·Tq, D) -> (B·Tq, D) */
+export function attention(store: ParamStore, name: string, input: AttentionInput): tf.Tensor2D {
+  const context = input.context ?? input.x;
+  const probs = attentionWeights(store, name, input); // (B, H, Tq, Tk)
+  const v = splitHeads(dense(store, `${name}/v`, context), input.batch, input.heads); // (B, H, Tk, hd)
+  const out = tf.matMul(probs, v); // (B, H, Tq, Tk) x (B, H, Tk, hd) -> (B, H, Tq, hd)
+  return dense(store, `${name}/o`, mergeHeads(out)); // (B·Tq, D)
+}
+
+/**
+ * Sinusoidal embedding of (possibly fractional) timesteps, [cos | sin] halves:
+ * (B) -> (B, dim)
+ */
+export function timestepEmbedding(t: tf.Tensor1D, dim: number, maxPeriod = 10000): tf.Tensor2D {
+  if (dim % 2 !== 0) throw Object.assign(new Error(`timestepEmbedding: dim must be even, got ${dim}`), { code: 'INVALID_INPUT' });
+  const half = dim / 2;
+  const freqs = tf.exp(tf.mul(tf.range(0, half, 1, 'float32'), -Math.log(maxPeriod) / half)); // (half)
+  const args = tf.mul(tf.reshape(tf.cast(t, 'float32'), [-1, 1]), tf.reshape(freqs, [1, half])); // (B, half)
+  return tf.concat([tf.cos(args), tf.sin(args)], 1) as tf.Tensor2D; // (B, dim)
+}
+
+/**
+ * Image to patch tokens using 4-D reshapes/transposes only:
+ * (B, H, W, C) -> (B, (H/p)·(W/p), p·p·C), patch vector ordered (row in patch, column in patch, channel).
+ */
+export function patchify(images: tf.Tensor4D, patch: number): tf.Tensor3D {
+  const [b, h, w, c] = images.shape;
+  if (h % patch !== 0 || w % patch !== 0) throw Object.assign(new Error(`patchify: image ${h}×${w} is not divisible by patch ${patch}`), { code: 'INVALID_INPUT' });
+  const hp = h / patch;
+  const wp = w / patch;
+  const rows = tf.reshape(images, [b * hp, patch, wp, patch * c]); // (B·Hp, p, Wp, p·C)
+  const swapped = tf.transpose(rows, [0, 2, 1, 3]); // (B·Hp, Wp, p, p·C)
+  return tf.reshape(swapped, [b, hp * wp, patch * patch * c]); // (B, N, p·p·C)
+}
+
+/** Inverse of patchify: (B, N, p·p·C) -> (B, H, W, C) */
+export function unpatchify(tokens: tf.Tensor3D, patch: number, height: number, width: number, channels: number): tf.Tensor4D {
+  const b = tokens.shape[0];
+  const hp = height / patch;
+  const wp = width / patch;
+  const rows = tf.reshape(tokens, [b * hp, wp, patch, patch * channels]); // (B·Hp, Wp, p, p·C)
+  const swapped = tf.transpose(rows, [0, 2, 1, 3]); // (B·Hp, p, Wp, p·C)
+  return tf.reshape(swapped, [b, height, width, channels]); // (B, H, W, C)
+}
+
+/** One-hot × matMul embedding lookup (gather has no gradient on wasm): (N) ids -> (N, D) */
+export function embed(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
+  return tf.matMul(tf.cast(tf.oneHot(tf.cast(ids, "int32"), table.shape[0]), "float32") as tf.Tensor2D, table); // (N, V) x (V, D) -> (N, D)
+}
+
+export interface TransformerBlockConfig {
+  dim: number;
+  heads: number;
+  mlpRatio: number;
+}
+
+/** Pre-LN encoder block (text encoder, ViT). */
+export function createEncoderBlock(store: ParamStore, name: string, c: TransformerBlockConfig): void {
+  createLayerNorm(store, `${name}/ln1`, c.dim);
+  createAttention(store, `${name}/attn`, c.dim);
+  createLayerNorm(store, `${name}/ln2`, c.dim);
+  createMlp(store, `${name}/mlp`, c.dim, Math.round(c.dim * c.mlpRatio));
+}
+
+/** (B·T, D) -> (B·T, D) */
+export function encoderBlock(store: ParamStore, name: string, x: tf.Tensor2D, batch: number, heads: number, keyMask?: tf.Tensor2D): tf.Tensor2D {
+  const a = attention(store, `${name}/attn`, { x: layerNorm(store, `${name}/ln1`, x), batch, heads, keyMask }); // (B·T, D)
+  const h = tf.add(x, a); // (B·T, D)
+  return tf.add(h, mlp(store, `${name}/mlp`, layerNorm(store, `${name}/ln2`, h))); // (B·T, D)
+}
+
+/** Mean over the token axis, ignoring padding: (B·T, D), (B, T) -> (B, D) */
+export function maskedMeanPool(x: tf.Tensor2D, batch: number, mask?: tf.Tensor2D): tf.Tensor2D {
+  const d = x.shape[1];
+  const x3 = tf.reshape(x, [batch, -1, d]); // (B, T, D)
+  if (!mask) return tf.mean(x3, 1); // (B, D)
+  const m = tf.expandDims(mask, 2); // (B, T, 1)
+  return tf.div(tf.sum(tf.mul(x3, m), 1), tf.maximum(tf.sum(m, 1), 1)); // (B, D)
+}

@@ -1,0 +1,43 @@
+/**
+ * Seeded pseudo-random numbers for everything decided in JavaScript (timesteps, masks, actions),
+ * so a fixed seed gives the same training run and the same samples on every backend.
+ */
+export class Rng {
+  private state: number;
+
+  constructor(seed: number) {
+    if (!Number.isFinite(seed)) throw Object.assign(new Error(`Rng: seed must be a finite number, got ${seed}`), { code: 'INVALID_INPUT' });
+    this.state = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
+  }
+
+  /** Uniform in [0, 1) (mulberry32). */
+  next(): number {
+    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** Integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  /** A fresh integer seed for tfjs random ops (tf.randomNormal(..., seed)). */
+  seed(): number {
+    return this.int(2 ** 31 - 1);
+  }
+
+  bernoulli(p: number): number {
+    return this.next() < p ? 1 : 0;
+  }
+
+  shuffle<T>(items: readonly T[]): T[] {
+    const out = items.slice();
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [out[i], out[j]] = [out[j], out[i]];
+    }
+    return out;
+  }
+}
