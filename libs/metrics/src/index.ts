@@ -1,0 +1,18 @@
+export { lumaPil, greyFromRgb, greyFromBytes } from './grey';
+export type { RgbPixels, GreyImage } from './grey';
+export { correlate1d, sobelX, gaussianFilter, gaussianKernel, reflectIndex } from './filters';
+export { imageQuality, greyImageQuality, imageQualityNames } from './image-quality';
+export type { ImageQuality } from './image-quality';
+export { ssim, msSsim, msSsimScales, msSsimWeights, ssimAndContrastStructure, downsample2, ssimWindow } from './ssim';
+export { symmetricEigen, sqrtPsd, covariance, columnMeans, multiply, trace, toMatrix } from './linalg';
+export type { Matrix } from './linalg';
+export { frechetDistance, frechetDistanceFromStats, gaussianStats } from './frechet';
+export type { FeatureRows, GaussianStats } from './frechet';
+export { kernelInceptionDistance, mmd2Unbiased, defaultKidOptions } from './kid';
+export type { KidOptions } from './kid';
+export { precisionRecall } from './precision-recall';
+export { inceptionScore } from './inception-score';
+export { mean, populationStd, sampleStd, meanCI, bootstrapMeanCI, averageRanks, pearson, spearman, auc, tQuantile, tCdf } from './stats';
+export type { Interval } from './stats';
+export { seededRandom, sampleWithoutReplacement } from './random';
+export type { SeededRandom } from './random';
