@@ -1,0 +1,165 @@
+import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
+import IORedis, { type Redis } from 'ioredis';
+import { defaultLogger, type Logger } from '../logger';
+import {
+  parsePayload,
+  UnrecoverableJobError,
+  type EnqueueResult,
+  type JobDefinition,
+  type JobProcessor,
+  type JobQueue,
+  type JobState,
+  type JobStatus,
+  type JobWorker,
+  type ProcessOptions,
+} from './port';
+
+export interface BullMqQueueOptions {
+  /** Redis key prefix, so several deployments (or test files) can share one Redis. */
+  prefix?: string;
+  attempts?: number;
+  backoffMs?: number;
+  logger?: Logger;
+}
+
+/**
+ * Distributed jobs on BullMQ: one queue per job name. The job id is the caller's deterministic id, so BullMQ
+ * refuses a second job with it; finished jobs are kept (for days) so that a late duplicate still finds them.
+ */
+export class BullMqJobQueue implements JobQueue {
+  private readonly connection: Redis;
+  private readonly queues = new Map<string, Queue>();
+  private readonly workers = new Set<Worker>();
+  private readonly prefix: string;
+  private readonly defaults: JobsOptions;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly redisUrl: string,
+    options: BullMqQueueOptions = {},
+  ) {
+    this.prefix = options.prefix ?? 'forge';
+    this.logger = options.logger ?? defaultLogger('jobs');
+    // BullMQ workers block on Redis; they need requests that never give up.
+    this.connection = new IORedis(redisUrl, { maxRetriesPerRequest: null });
+    this.defaults = {
+      attempts: options.attempts ?? 3,
+      backoff: { type: 'exponential', delay: options.backoffMs ?? 1000 },
+      removeOnComplete: { age: 14 * 24 * 3600 },
+      removeOnFail: { age: 30 * 24 * 3600 },
+    };
+  }
+
+  private queue(name: string): Queue {
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: this.connection, prefix: this.prefix, defaultJobOptions: this.defaults });
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  async enqueue(name: string, jobId: string, payload: unknown): Promise<EnqueueResult> {
+    const q = this.queue(name);
+    const before = await q.getJob(jobId);
+    if (before) return { jobId, created: false };
+    const job = await q.add(name, payload, { jobId });
+    // A concurrent enqueue of the same id returns the job the other one created.
+    return { jobId: job.id ?? jobId, created: true };
+  }
+
+  async process<P, R>(definition: JobDefinition<P>, processor: JobProcessor<P, R>, options: ProcessOptions = {}): Promise<JobWorker> {
+    const worker = new Worker(
+      definition.name,
+      async (job: Job) => {
+        const id = job.id ?? '';
+        try {
+          const payload = parsePayload(definition, id, job.data);
+          return await processor({
+            id,
+            name: definition.name,
+            payload,
+            attempt: job.attemptsMade + 1,
+            reportProgress: (p) => job.updateProgress(p),
+          });
+        } catch (err) {
+          // Retrying cannot help: fail for good now.
+          if (err instanceof UnrecoverableJobError) throw new UnrecoverableError(err.message);
+          throw err;
+        }
+      },
+      { connection: this.connection.duplicate(), prefix: this.prefix, concurrency: options.concurrency ?? 1 },
+    );
+    worker.on('failed', (job, err) => this.logger.warn({ job: job?.id, name: definition.name, err: err.message }, 'job attempt failed'));
+    worker.on('error', (err) => this.logger.error({ name: definition.name, err }, 'worker error'));
+    await worker.waitUntilReady();
+    this.workers.add(worker);
+    return {
+      close: async () => {
+        this.workers.delete(worker);
+        await worker.close();
+      },
+    };
+  }
+
+  async getJob(name: string, jobId: string): Promise<JobStatus | undefined> {
+    const job = await this.queue(name).getJob(jobId);
+    if (!job) return undefined;
+    const state = await job.getState();
+    return {
+      id: jobId,
+      name,
+      state: toState(state),
+      payload: job.data,
+      progress: job.progress as JobStatus['progress'],
+      attempts: job.attemptsStarted ?? job.attemptsMade,
+      enqueuedAt: job.timestamp,
+      result: job.returnvalue ?? undefined,
+      failedReason: job.failedReason || undefined,
+    };
+  }
+
+  async jobIds(name: string): Promise<string[]> {
+    const jobs = await this.queue(name).getJobs(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed']);
+    return jobs.map((j) => j.id ?? '').filter(Boolean);
+  }
+
+  async waitFor(name: string, jobId: string, timeoutMs = 30_000): Promise<JobStatus> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await this.getJob(name, jobId);
+      if (s && (s.state === 'completed' || s.state === 'failed')) return s;
+      if (Date.now() > deadline) throw new Error(`job ${name} ${jobId} not finished after ${timeoutMs} ms (state ${s?.state ?? 'absent'})`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** Removes every job of this queue's prefix (tests and benchmarks). */
+  async obliterate(name: string): Promise<void> {
+    await this.queue(name).obliterate({ force: true });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.workers].map((w) => w.close()));
+    this.workers.clear();
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+    await this.connection.quit().catch(() => undefined);
+  }
+
+  toString(): string {
+    return `BullMqJobQueue(${this.redisUrl.replace(/\/\/[^@]*@/, '//')}, prefix ${this.prefix})`;
+  }
+}
+
+function toState(s: string): JobState {
+  switch (s) {
+    case 'active':
+    case 'delayed':
+    case 'completed':
+    case 'failed':
+      return s;
+    default:
+      return 'waiting';
+  }
+}
