@@ -4,13 +4,12 @@ export class Waker {
 
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        if (self.pending === done) self.pending = undefined;
+        if (this.pending === done) this.pending = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.pending = done;
     });
   }
