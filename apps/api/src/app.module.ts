@@ -18,6 +18,10 @@ import { StoreLifecycle } from './store/store-lifecycle';
 import { FirstAdmin } from './users/first-admin';
 import { UserCommandHandler } from './users/user-command.handler';
 import { UsersController } from './users/users.controller';
+import { ImagesController } from './images/images.controller';
+import { LabelTaskCommandHandler } from './tasks/label-task-command.handler';
+import { RatingsController } from './tasks/ratings.controller';
+import { TasksController } from './tasks/tasks.controller';
 
 @Module({})
 export class AppModule {
@@ -25,7 +29,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot(), JwtModule.register({ secret: config.jwtSecret, signOptions: { algorithm: 'HS256' } })],
-      controllers: [HealthController, AuthController, UsersController, MetricsController],
+      controllers: [HealthController, AuthController, UsersController, MetricsController, ImagesController, TasksController, RatingsController],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: EVENT_STORE, useValue: store },
@@ -37,6 +41,7 @@ export class AppModule {
         TokensService,
         FirstAdmin,
         UserCommandHandler,
+        LabelTaskCommandHandler,
       ],
     };
   }

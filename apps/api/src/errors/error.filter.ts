@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/co
 import type { Response } from 'express';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
+import { DOMAIN_ERROR_CODES, httpStatusOf, type DomainErrorCode } from '@forge/domain';
 import type { FieldIssue } from './api-errors';
 import { statusForCode } from './status-for-code';
 
@@ -61,10 +62,13 @@ export function toErrorBody(err: unknown): ErrorBody {
     return { statusCode, code: httpCodes[statusCode] ?? (statusCode >= 500 ? 'INTERNAL' : 'HTTP_' + statusCode), message };
   }
   if (e && typeof e.code === 'string') {
-    const statusCode = statusForCode(e.code);
+    // The domain's own table first (it knows its codes), then ours for everything else.
+    const statusCode = DOMAIN_ERROR_CODES.includes(e.code as DomainErrorCode) ? httpStatusOf(e.code as DomainErrorCode) : statusForCode(e.code);
     if (statusCode !== undefined) {
       const body: ErrorBody = { statusCode, code: e.code, message: e.message ?? e.code };
       if (Array.isArray(e.issues) && e.issues.length) body.issues = e.issues;
+      const details = (e as { details?: { field?: unknown; reason?: unknown } }).details;
+      if (statusCode === 400 && !body.issues && typeof details?.field === 'string') body.issues = [{ path: details.field, message: String(details.reason ?? body.message) }];
       if (Array.isArray(e.problems)) {
         body.problems = e.problems.map((p) => ({ file: p.file, row: p.row, field: p.field, reason: p.reason ?? p.message ?? '' }));
       } else if (statusCode === 400 && typeof (e as { file?: unknown }).file === 'string') {
