@@ -12,3 +12,6 @@ export { prepareImage } from './preprocess';
 export type { PrepareOptions, PreparedImage } from './preprocess';
 export { contactSheet, defaultContactSheetOptions, wrap } from './contact-sheet';
 export type { ContactSheetItem, ContactSheetOptions } from './contact-sheet';
+export { listImageFiles, imageExtensions } from './image-files';
+export { measureImageSet, comparisonSize, greyAtSize, pairStatistics } from './image-set-metrics';
+export type { MeasuredSet, MeasureOptions, PairStatistics } from './image-set-metrics';

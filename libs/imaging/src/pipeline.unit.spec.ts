@@ -161,3 +161,14 @@ describe('contact sheet', () => {
     expect(wrap('a bb ccc dddd', 6, 2)).toEqual(['a bb', 'ccc…']);
   });
 });
+
+describe('listImageFiles', () => {
+  it('finds PNG/JPEG/TIFF files recursively, sorted, and names a missing folder', async () => {
+    const { listImageFiles } = await import('./image-files');
+    await fs.mkdir(path.join(dir, 'a', 'b'), { recursive: true });
+    for (const f of ['z.PNG', 'a/x.jpeg', 'a/b/y.tif', 'a/notes.txt', 'a/b/w.webp']) await fs.writeFile(path.join(dir, f), '');
+    await fs.symlink(path.join(dir, 'a'), path.join(dir, 'loop'));
+    expect(await listImageFiles(dir)).toEqual([path.join(dir, 'a/b/y.tif'), path.join(dir, 'a/x.jpeg'), path.join(dir, 'z.PNG')]);
+    await expect(listImageFiles(path.join(dir, 'nope'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});

@@ -23,13 +23,14 @@ export function correlate1d(image: GreyImage, weights: ArrayLike<number>, axis: 
   const map = new Int32Array(n + 2 * r);
   for (let i = 0; i < map.length; i++) map[i] = reflectIndex(i - r, n);
   const out = new Float64Array(data.length);
-  const k = weights.length;
+  const wts = Float64Array.from(weights);
+  const k = wts.length;
   for (let line = 0; line < lines; line++) {
     const base = line * lineStep;
     for (let i = 0; i < padded.length; i++) padded[i] = data[base + map[i] * stride];
     for (let i = 0; i < n; i++) {
       let s = 0;
-      for (let j = 0; j < k; j++) s += weights[j] * padded[i + j];
+      for (let j = 0; j < k; j++) s += wts[j] * padded[i + j];
       out[base + i * stride] = s;
     }
   }

@@ -12,7 +12,7 @@ export { kernelInceptionDistance, mmd2Unbiased, defaultKidOptions } from './kid'
 export type { KidOptions } from './kid';
 export { precisionRecall } from './precision-recall';
 export { inceptionScore } from './inception-score';
-export { mean, populationStd, sampleStd, meanCI, bootstrapMeanCI, averageRanks, pearson, spearman, auc, tQuantile, tCdf } from './stats';
-export type { Interval } from './stats';
+export { mean, populationStd, sampleStd, summarise, meanCI, bootstrapMeanCI, averageRanks, pearson, spearman, auc, tQuantile, tCdf } from './stats';
+export type { Interval, Summary } from './stats';
 export { seededRandom, sampleWithoutReplacement } from './random';
 export type { SeededRandom } from './random';

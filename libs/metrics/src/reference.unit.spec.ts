@@ -43,6 +43,7 @@ describe('SSIM and MS-SSIM against scikit-image', () => {
     expectRelative(ssim(a, b), r.ssim, 1e-9, 'ssim');
     const ms = msSsim(a, b);
     expect(ms.scales).toBe(r.scales);
+    expect(ms.ssim).toBe(ssim(a, b));
     expectRelative(ms.value, r.msSsim, 1e-9, 'ms-ssim');
   });
 });

@@ -84,17 +84,20 @@ export function msSsimScales(width: number, height: number): number {
  * (64 px → 3 scales) and the first M weights are renormalised to sum 1, so values stay in [0, 1]
  * but are comparable only between images of the same size. Negative cs/ssim are clamped to 0
  * before the fractional power (as TensorFlow does), so the result is never NaN.
+ * `ssim` is the plain SSIM at full scale, computed on the way.
  */
-export function msSsim(a: GreyImage, b: GreyImage): { value: number; scales: number } {
+export function msSsim(a: GreyImage, b: GreyImage): { value: number; scales: number; ssim: number } {
   check(a, b);
   const scales = msSsimScales(a.width, a.height);
   const weights = msSsimWeights.slice(0, scales);
   const total = weights.reduce((s, w) => s + w, 0);
   let value = 1;
+  let fullScaleSsim = NaN;
   let x = a;
   let y = b;
   for (let j = 0; j < scales; j++) {
     const { ssim: s, cs } = ssimAndContrastStructure(x, y);
+    if (j === 0) fullScaleSsim = s;
     const wj = weights[j] / total;
     if (j === scales - 1) {
       value *= Math.max(s, 0) ** wj;
@@ -104,5 +107,5 @@ export function msSsim(a: GreyImage, b: GreyImage): { value: number; scales: num
       y = downsample2(y);
     }
   }
-  return { value, scales };
+  return { value, scales, ssim: fullScaleSsim };
 }

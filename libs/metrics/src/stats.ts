@@ -179,3 +179,15 @@ function logGamma(z: number): number {
   const t = zz + g + 0.5;
   return 0.5 * Math.log(2 * Math.PI) + (zz + 0.5) * Math.log(t) - t + Math.log(x);
 }
+
+export interface Summary {
+  mean: number;
+  /** Population std (numpy's default), as the report tables use. */
+  std: number;
+  n: number;
+}
+
+export function summarise(values: ArrayLike<number>): Summary {
+  const mu = mean(values);
+  return { mean: mu, std: values.length ? populationStd(values, mu) : NaN, n: values.length };
+}
