@@ -16,10 +16,15 @@ export interface IntegrationEvent {
 export const categoryOf = streamCategory;
 
 export const TOPIC_PREFIX = 'forge.';
-export const DEAD_LETTER_TOPIC = 'forge.dead-letter';
+export const DEAD_LETTER_TOPIC = `${TOPIC_PREFIX}dead-letter`;
 
-export function topicFor(category: string): string {
-  return `${TOPIC_PREFIX}${category}`;
+/** `prefix` other than the default only separates deployments (or test runs) that share one Kafka. */
+export function topicFor(category: string, prefix = TOPIC_PREFIX): string {
+  return `${prefix}${category}`;
+}
+
+export function deadLetterTopic(prefix = TOPIC_PREFIX): string {
+  return `${prefix}dead-letter`;
 }
 
 export function toIntegrationEvent(e: RecordedEvent): IntegrationEvent {

@@ -1,13 +1,16 @@
 import type { Admin, Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
-import { DEAD_LETTER_TOPIC, topicFor } from '../integration-event';
+import { deadLetterTopic, TOPIC_PREFIX, topicFor } from '../integration-event';
 import { decodeEvent, InvalidMessageError } from '../kafka-message';
 import { defaultLogger, type Logger } from '../logger';
 import type { TransactionRunner } from '../sql';
+import { retryRetriable } from '../kafka-retry';
 import { claimInbox } from './inbox';
 import type { ConsumerDefinition, IntegrationBus, RunningConsumer } from './port';
 
 export interface KafkaBusOptions {
+  /** Topic name prefix (default `forge.`); the dead-letter topic is `<prefix>dead-letter`. */
+  topicPrefix?: string;
   logger?: Logger;
   /** How long a fetch waits for new messages; low for trigger latency (ms). */
   maxWaitTimeInMs?: number;
@@ -28,7 +31,7 @@ export const DEAD_LETTER_HEADERS = {
  * Distributed mode: each consumer is a kafkajs consumer group on `forge.<category>` topics. A message is
  * validated, then its inbox row and the handler's effect commit in one database transaction; the offset is
  * committed afterwards, so a crash redelivers and the inbox absorbs the duplicate. Messages that cannot be
- * read go to `forge.dead-letter` with the reason, and the consumer moves on.
+ * read go to `forge.dead-letter` (`<prefix>dead-letter`) with the reason, and the consumer moves on.
  */
 export class KafkaBus implements IntegrationBus {
   private readonly logger: Logger;
@@ -50,10 +53,14 @@ export class KafkaBus implements IntegrationBus {
   async start(def: ConsumerDefinition): Promise<RunningConsumer> {
     this.connected ??= Promise.all([this.producer.connect(), this.admin.connect()]).then(() => undefined);
     await this.connected;
-    const topics = def.categories.map(topicFor);
+    const prefix = this.options.topicPrefix ?? TOPIC_PREFIX;
+    const topics = def.categories.map((c) => topicFor(c, prefix));
+    const deadLetter = deadLetterTopic(prefix);
     // Subscribing to a topic that does not exist yet would miss it until the next metadata refresh.
-    await this.admin.createTopics({ topics: [...topics, DEAD_LETTER_TOPIC].map((topic) => ({ topic })), waitForLeaders: true });
-    const consumer = new KafkaConsumer(this.kafka, this.admin, this.producer, this.db, def, topics, this.options, this.logger);
+    const existing = new Set(await this.admin.listTopics());
+    const missing = [...topics, deadLetter].filter((t) => !existing.has(t));
+    if (missing.length > 0) await this.admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
+    const consumer = new KafkaConsumer(this.kafka, this.admin, this.producer, this.db, def, topics, deadLetter, this.options, this.logger);
     await consumer.start();
     this.consumers.add(consumer);
     return consumer;
@@ -81,6 +88,7 @@ class KafkaConsumer implements RunningConsumer {
     private readonly db: TransactionRunner,
     private readonly def: ConsumerDefinition,
     private readonly topics: string[],
+    private readonly deadLetterTopic: string,
     options: KafkaBusOptions,
     private readonly logger: Logger,
   ) {
@@ -100,7 +108,7 @@ class KafkaConsumer implements RunningConsumer {
   async start(): Promise<void> {
     if (this.def.afterCommit) await this.def.afterCommit();
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
+    await retryRetriable(() => this.consumer.subscribe({ topics: this.topics, fromBeginning: true }));
     await this.consumer.run({
       partitionsConsumedConcurrently: this.partitionsConsumedConcurrently,
       eachMessage: (payload) => this.handleMessage(payload),
@@ -129,7 +137,7 @@ class KafkaConsumer implements RunningConsumer {
   private async deadLetter(topic: string, partition: number, message: EachMessagePayload['message'], reason: string): Promise<void> {
     this.logger.warn({ consumer: this.name, topic, partition, offset: message.offset, reason }, 'message sent to dead letter');
     await this.producer.send({
-      topic: DEAD_LETTER_TOPIC,
+      topic: this.deadLetterTopic,
       acks: -1,
       messages: [
         {

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Partitioners, type Admin, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
 import type { EventStore, GlobalCheckpoint, RecordedEvent } from '@forge/event-store';
-import { categoryOf, topicFor } from '../integration-event';
+import { categoryOf, TOPIC_PREFIX, topicFor } from '../integration-event';
 import { encodeEvent } from '../kafka-message';
 import { defaultLogger, type Logger } from '../logger';
 import { Waker } from '../sleep';
@@ -24,6 +24,8 @@ export interface RelayOptions {
   pollIntervalMs?: number;
   /** Wait after a failed publish or checkpoint write before trying again (ms). */
   retryDelayMs?: number;
+  /** Topic name prefix (default `forge.`). */
+  topicPrefix?: string;
   logger?: Logger;
   hooks?: RelayHooks;
 }
@@ -51,6 +53,7 @@ export class KafkaRelay {
   private readonly retryDelayMs: number;
   private readonly logger: Logger;
   private readonly hooks: RelayHooks;
+  private readonly topicPrefix: string;
   private readonly producer: Producer;
   private readonly admin: Admin;
   private readonly knownTopics = new Set<string>();
@@ -76,6 +79,7 @@ export class KafkaRelay {
     this.retryDelayMs = options.retryDelayMs ?? 500;
     this.logger = options.logger ?? defaultLogger('relay');
     this.hooks = options.hooks ?? {};
+    this.topicPrefix = options.topicPrefix ?? TOPIC_PREFIX;
     // One request in flight keeps per-partition order even when the producer retries.
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     this.admin = kafka.admin();
@@ -158,7 +162,7 @@ export class KafkaRelay {
     if (events.length === 0) return 0;
     const byTopic = new Map<string, TopicMessages>();
     for (const e of events) {
-      const topic = topicFor(categoryOf(e.streamId));
+      const topic = topicFor(categoryOf(e.streamId), this.topicPrefix);
       let tm = byTopic.get(topic);
       if (!tm) byTopic.set(topic, (tm = { topic, messages: [] }));
       tm.messages.push(encodeEvent(e));
