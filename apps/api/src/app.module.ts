@@ -18,6 +18,7 @@ import { StoreLifecycle } from './store/store-lifecycle';
 import { FirstAdmin } from './users/first-admin';
 import { UserCommandHandler } from './users/user-command.handler';
 import { UsersController } from './users/users.controller';
+import { AuditController } from './audit/audit.controller';
 import { ImagesController } from './images/images.controller';
 import { LabelTaskCommandHandler } from './tasks/label-task-command.handler';
 import { RatingsController } from './tasks/ratings.controller';
@@ -29,7 +30,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot(), JwtModule.register({ secret: config.jwtSecret, signOptions: { algorithm: 'HS256' } })],
-      controllers: [HealthController, AuthController, UsersController, MetricsController, ImagesController, TasksController, RatingsController],
+      controllers: [HealthController, AuthController, UsersController, MetricsController, ImagesController, TasksController, RatingsController, AuditController],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: EVENT_STORE, useValue: store },
