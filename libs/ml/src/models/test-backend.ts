@@ -1,6 +1,8 @@
-import { initBackend } from '../engine';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
 
-/** Tests run on the same backend production picks (fast wasm when available). */
+/** Backend for the model tests: stock WebAssembly (one thread) keeps tiny models fast enough. */
 export async function setupTestBackend(): Promise<void> {
-  await initBackend({ log: () => undefined });
+  await tf.setBackend('wasm');
+  await tf.ready();
 }
