@@ -20,6 +20,8 @@ import { UserCommandHandler } from './users/user-command.handler';
 import { UsersController } from './users/users.controller';
 import { AuditController } from './audit/audit.controller';
 import { ImagesController } from './images/images.controller';
+import { ImportDatasetHandler } from './imports/import-dataset.handler';
+import { ImportsController } from './imports/imports.controller';
 import { LabelTaskCommandHandler } from './tasks/label-task-command.handler';
 import { RatingsController } from './tasks/ratings.controller';
 import { TasksController } from './tasks/tasks.controller';
@@ -30,7 +32,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot(), JwtModule.register({ secret: config.jwtSecret, signOptions: { algorithm: 'HS256' } })],
-      controllers: [HealthController, AuthController, UsersController, MetricsController, ImagesController, TasksController, RatingsController, AuditController],
+      controllers: [HealthController, AuthController, UsersController, MetricsController, ImagesController, TasksController, RatingsController, AuditController, ImportsController],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: EVENT_STORE, useValue: store },
@@ -43,6 +45,7 @@ export class AppModule {
         FirstAdmin,
         UserCommandHandler,
         LabelTaskCommandHandler,
+        ImportDatasetHandler,
       ],
     };
   }
