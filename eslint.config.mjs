@@ -23,6 +23,7 @@ export default [
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:infra', onlyDependOnLibsWithTags: ['scope:infra', 'scope:shared', 'scope:domain'], bannedExternalImports: ['@nestjs/*', 'next', 'react'] },
             { sourceTag: 'scope:ml', onlyDependOnLibsWithTags: ['scope:ml', 'scope:shared'], bannedExternalImports: ['@nestjs/*', 'pg', '@electric-sql/*', 'kafkajs', 'bullmq', 'next', 'react'] },
+            { sourceTag: 'scope:phantom', onlyDependOnLibsWithTags: ['scope:phantom', 'scope:shared'], bannedExternalImports: ['@nestjs/*', 'pg', '@electric-sql/*', '@tensorflow/*', 'onnxruntime-node', 'kafkajs', 'bullmq', 'ioredis', 'express', 'next', 'react'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
