@@ -86,8 +86,9 @@ export function symmetricEigen(m: Matrix, maxSweeps = 60): { values: Float64Arra
   if (m.cols !== n) throw new RangeError(`eigen-decomposition needs a square matrix, got ${m.rows}×${m.cols}`);
   const a = Float64Array.from(m.data);
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) a[i * n + j] = a[j * n + i] = (a[i * n + j] + a[j * n + i]) / 2;
-  const v = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  // Eigenvectors are kept as the rows of vt (Vᵀ) so each rotation updates two contiguous rows.
+  const vt = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) vt[i * n + i] = 1;
   let frob = 0;
   for (let i = 0; i < a.length; i++) frob += a[i] * a[i];
 
@@ -123,17 +124,21 @@ export function symmetricEigen(m: Matrix, maxSweeps = 60): { values: Float64Arra
         a[p * n + p] = app - t * apq;
         a[q * n + q] = aqq + t * apq;
         a[p * n + q] = a[q * n + p] = 0;
+        const rp = p * n;
+        const rq = q * n;
         for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p];
-          const vkq = v[k * n + q];
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
+          const vpk = vt[rp + k];
+          const vqk = vt[rq + k];
+          vt[rp + k] = c * vpk - s * vqk;
+          vt[rq + k] = s * vpk + c * vqk;
         }
       }
     }
   }
   const values = new Float64Array(n);
   for (let i = 0; i < n; i++) values[i] = a[i * n + i];
+  const v = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) v[j * n + i] = vt[i * n + j];
   return { values, vectors: { rows: n, cols: n, data: v } };
 }
 
@@ -141,14 +146,16 @@ export function symmetricEigen(m: Matrix, maxSweeps = 60): { values: Float64Arra
 export function sqrtPsd(m: Matrix): Matrix {
   const { values, vectors } = symmetricEigen(m);
   const n = m.rows;
+  // W = V·diag(λ^¼), so W·Wᵀ = V·diag(√λ)·Vᵀ, and both factors are read along rows.
+  const w = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) w[i * n + k] = vectors.data[i * n + k] * Math.sqrt(Math.sqrt(Math.max(values[k], 0)));
   const out = new Float64Array(n * n);
-  for (let k = 0; k < n; k++) {
-    const r = Math.sqrt(Math.max(values[k], 0));
-    if (r === 0) continue;
-    for (let i = 0; i < n; i++) {
-      const vik = vectors.data[i * n + k] * r;
-      if (vik === 0) continue;
-      for (let j = 0; j < n; j++) out[i * n + j] += vik * vectors.data[j * n + k];
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += w[i * n + k] * w[j * n + k];
+      out[i * n + j] = s;
+      out[j * n + i] = s;
     }
   }
   return { rows: n, cols: n, data: out };
