@@ -1,0 +1,17 @@
+export * from './port';
+export * from './errors';
+export { canonicalJson, NotCanonicalisableError } from './canonical';
+export { eventHash, sealHash, GENESIS_HASH } from './hash';
+export type { HashedContent, StreamHead } from './hash';
+export { SCHEMA_SQL, EVENTS_CHANNEL } from './schema';
+export { checkpointOf } from './read';
+export type { StoredSeal } from './seal';
+export type { FullVerifyReport, SealProblem } from './verify';
+export type { CatchUpOptions } from './subscription';
+export type { SqlEventStore, EventStoreKind } from './sql-event-store';
+export { PostgresEventStore, openPostgresEventStore } from './postgres/postgres-event-store';
+export { PgliteEventStore, openPgliteEventStore } from './pglite/pglite-event-store';
+export { openEventStore } from './open-event-store';
+export type { EventStoreConfig } from './open-event-store';
+export { createTestDatabase } from './testing';
+export type { TestDatabase } from './testing';

@@ -1,0 +1,80 @@
+// The one schema both adapters run (PostgreSQL 13+ server and PGlite). Every statement is idempotent;
+// the migration runs in one transaction under an advisory lock, so concurrent openers do not race.
+
+/** Channel notified after every committed insert into events (statement-level trigger). */
+export const EVENTS_CHANNEL = 'forge_events';
+
+const MIGRATION_LOCK = 7305_2026;
+
+export const SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS events (
+  position        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  transaction_id  xid8 NOT NULL DEFAULT pg_current_xact_id(),
+  stream_id       text NOT NULL,
+  stream_version  integer NOT NULL CHECK (stream_version >= 1),
+  event_id        uuid NOT NULL UNIQUE,
+  type            text NOT NULL,
+  data            jsonb NOT NULL,
+  metadata        jsonb NOT NULL,
+  prev_hash       text NOT NULL,
+  hash            text NOT NULL,
+  recorded_at     timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT events_stream_version_unique UNIQUE (stream_id, stream_version)
+);
+-- Catch-up readers: WHERE (transaction_id, position) > checkpoint AND transaction_id < snapshot xmin ORDER BY 1, 2.
+CREATE INDEX IF NOT EXISTS events_transaction_position ON events (transaction_id, position);
+
+CREATE TABLE IF NOT EXISTS streams (
+  stream_id  text PRIMARY KEY,
+  version    integer NOT NULL,
+  last_hash  text NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS subscription_checkpoints (
+  name            text PRIMARY KEY,
+  transaction_id  xid8 NOT NULL,
+  position        bigint NOT NULL,
+  updated_at      timestamptz NOT NULL DEFAULT now()
+);
+
+-- A seal covers every event whose transaction id is below up_to_transaction_id (all finished when sealed,
+-- so the covered set never changes) and chains to the previous seal.
+CREATE TABLE IF NOT EXISTS seals (
+  id                    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  up_to_transaction_id  xid8 NOT NULL,
+  up_to_position        bigint NOT NULL,
+  stream_count          integer NOT NULL,
+  prev_hash             text NOT NULL,
+  hash                  text NOT NULL,
+  sealed_at             timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE OR REPLACE FUNCTION forge_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  RAISE EXCEPTION '% on % is refused: the record is append-only', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'insufficient_privilege';
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION forge_notify_events() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  PERFORM pg_notify('${EVENTS_CHANNEL}', '');
+  RETURN NULL;
+END
+$fn$;
+
+-- Statement-level, so even an UPDATE or DELETE that matches no row is refused.
+CREATE OR REPLACE TRIGGER events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON events
+  FOR EACH STATEMENT EXECUTE FUNCTION forge_refuse_change();
+CREATE OR REPLACE TRIGGER seals_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON seals
+  FOR EACH STATEMENT EXECUTE FUNCTION forge_refuse_change();
+CREATE OR REPLACE TRIGGER events_notify AFTER INSERT ON events
+  FOR EACH STATEMENT EXECUTE FUNCTION forge_notify_events();
+
+REVOKE UPDATE, DELETE, TRUNCATE ON events, seals FROM PUBLIC;
+`;
+
+export const MIGRATION_SQL = `BEGIN;
+SELECT pg_advisory_xact_lock(${MIGRATION_LOCK});
+${SCHEMA_SQL}
+COMMIT;`;

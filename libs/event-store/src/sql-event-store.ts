@@ -1,0 +1,153 @@
+import { appendEvents } from './append';
+import type {
+  AppendResult,
+  EventStore,
+  ExpectedVersion,
+  GlobalCheckpoint,
+  NewEvent,
+  ReadAllOptions,
+  RecordedEvent,
+  SqlTransaction,
+  Subscription,
+  SubscriptionHandler,
+} from './port';
+import { readAllAfter, readAllPages, readStreamEvents } from './read';
+import { EVENTS_CHANNEL, MIGRATION_SQL } from './schema';
+import { listSeals, sealIn, StoredSeal } from './seal';
+import type { SqlDatabase } from './sql-database';
+import { CatchUpOptions, CatchUpSubscription } from './subscription';
+import { FullVerifyReport, verifyIn } from './verify';
+
+export type EventStoreKind = 'postgres' | 'pglite';
+
+/** The port plus what other libraries need to keep their tables (projections, inboxes) beside the events. */
+export interface SqlEventStore extends EventStore {
+  readonly kind: EventStoreKind;
+  verify(): Promise<FullVerifyReport>;
+  seal(): Promise<StoredSeal>;
+  subscribe(name: string, handler: SubscriptionHandler, options?: CatchUpOptions): Subscription;
+  /** One statement on the event store's database. */
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[] }>;
+  /** A multi-statement script without parameters (e.g. CREATE TABLE IF NOT EXISTS … for a projection). */
+  exec(sql: string): Promise<void>;
+  /** Runs fn in one transaction (on PGlite, queued behind every other use of the single connection). */
+  withTransaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T>;
+  /** Same as withTransaction (the shape of a plain transaction runner). */
+  transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T>;
+  /** The visible log in reader order, page by page (for export and rebuilds). */
+  readAllPages(options?: { after?: GlobalCheckpoint; pageSize?: number }): AsyncGenerator<RecordedEvent[]>;
+  /** A subscription's stored checkpoint, undefined before its first run. */
+  checkpoint(name: string): Promise<GlobalCheckpoint | undefined>;
+  /** Current version of a stream (0 = no stream). */
+  streamVersion(streamId: string): Promise<number>;
+  seals(): Promise<StoredSeal[]>;
+}
+
+/** The adapter-independent store: everything is SQL, the same on the server and in PGlite. */
+export class SqlEventStoreBase implements SqlEventStore {
+  private readonly subscriptions = new Set<CatchUpSubscription>();
+  private unlisten: Promise<() => Promise<void>> | undefined;
+  private closed = false;
+
+  protected constructor(
+    readonly kind: EventStoreKind,
+    protected readonly db: SqlDatabase,
+    private readonly onClose: () => void | Promise<void> = () => undefined,
+  ) {}
+
+  /** Creates the schema when missing; safe to run from several processes at once. */
+  async migrate(): Promise<void> {
+    await this.db.exec(MIGRATION_SQL);
+  }
+
+  append(streamId: string, events: NewEvent[], expectedVersion: ExpectedVersion = 'any'): Promise<AppendResult> {
+    return appendEvents(this.db, streamId, events, expectedVersion);
+  }
+
+  readStream(streamId: string, options?: { fromVersion?: number; toVersion?: number }): Promise<RecordedEvent[]> {
+    return readStreamEvents(this.db, streamId, options);
+  }
+
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
+    return readAllAfter(this.db, options);
+  }
+
+  readAllPages(options?: { after?: GlobalCheckpoint; pageSize?: number }): AsyncGenerator<RecordedEvent[]> {
+    return readAllPages(this.db, options);
+  }
+
+  subscribe(name: string, handler: SubscriptionHandler, options: CatchUpOptions = {}): Subscription {
+    if (this.closed) throw new Error('the event store is closed');
+    const ready = this.ensureListening();
+    const sub = new CatchUpSubscription(this.db, name, handler, options, ready);
+    this.subscriptions.add(sub);
+    const stop = sub.stop.bind(sub);
+    sub.stop = async () => {
+      this.subscriptions.delete(sub);
+      await stop();
+    };
+    return sub;
+  }
+
+  verify(): Promise<FullVerifyReport> {
+    return this.db.transaction(async (tx) => {
+      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      return verifyIn(tx);
+    });
+  }
+
+  seal(): Promise<StoredSeal> {
+    return this.db.transaction((tx) => sealIn(tx));
+  }
+
+  seals(): Promise<StoredSeal[]> {
+    return listSeals(this.db);
+  }
+
+  async checkpoint(name: string): Promise<GlobalCheckpoint | undefined> {
+    const r = await this.db.query<{ transaction_id: string; position: number | string }>(
+      'SELECT transaction_id::text AS transaction_id, position FROM subscription_checkpoints WHERE name = $1',
+      [name],
+    );
+    return r.rows.length ? { transactionId: r.rows[0].transaction_id, position: Number(r.rows[0].position) } : undefined;
+  }
+
+  async streamVersion(streamId: string): Promise<number> {
+    const r = await this.db.query<{ version: number }>('SELECT version FROM streams WHERE stream_id = $1', [streamId]);
+    return r.rows.length ? Number(r.rows[0].version) : 0;
+  }
+
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[] }> {
+    return this.db.query<R>(sql, params);
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.db.exec(sql);
+  }
+
+  withTransaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
+  }
+
+  transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    if (this.unlisten) await (await this.unlisten.catch(() => async () => undefined))();
+    await this.db.close();
+    await this.onClose();
+  }
+
+  /** One LISTEN per store, fanned out to its subscriptions. */
+  private ensureListening(): Promise<unknown> {
+    this.unlisten ??= this.db.listen(EVENTS_CHANNEL, () => {
+      for (const s of this.subscriptions) s.notify();
+    });
+    // Without notifications the subscriptions still poll, so a failed LISTEN is not fatal.
+    return this.unlisten.catch(() => undefined);
+  }
+}
