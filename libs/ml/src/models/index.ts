@@ -5,3 +5,7 @@ export * from './optim';
 export { registerTfjsGradients } from './register-gradients';
 export * from './tokenizer';
 export * from './text-encoder';
+export * from './schedule';
+export * from './dit';
+export * from './generator';
+export * from './toy-data';
