@@ -1,21 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { encodePng, rgbImage } from '@forge/imaging';
 import { bearer, startHarness, type Harness } from '../testing/api-harness';
-
-/** A small fundus-like picture: an orange disc on black, shade varied per image. */
-async function fundusPng(shade: number): Promise<Buffer> {
-  const n = 64;
-  const img = rgbImage(n, n);
-  for (let y = 0; y < n; y++)
-    for (let x = 0; x < n; x++) {
-      if ((x - 32) ** 2 + (y - 32) ** 2 > 28 ** 2) continue;
-      const i = (y * n + x) * 3;
-      img.data.set([180 + shade, 80 + ((x * 3) % 40), 30 + ((y * 5) % 30)], i);
-    }
-  return encodePng(img);
-}
+import { fundusPng } from '../testing/fundus-png';
 
 describe('dataset import over HTTP', () => {
   let h: Harness;
