@@ -82,7 +82,13 @@ describe('forge metrics', () => {
   it('names a bad image file, or skips it with --skip-bad', async () => {
     await fs.writeFile(path.join(dir, 'real', 'broken.png'), 'not really a png');
     await expect(run([path.join(dir, 'real'), '--json'])).rejects.toMatchObject({ code: 'INVALID_IMAGE', message: expect.stringContaining('broken.png') });
-    const out = JSON.parse(await run([path.join(dir, 'real'), '--json', '--skip-bad', '--pairs', '3']));
+    let errText = '';
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      errText += chunk.toString();
+      return true;
+    });
+    const out = JSON.parse(await run([path.join(dir, 'real'), '--json', '--skip-bad', '--pairs', '3']).finally(() => stderr.mockRestore()));
+    expect(errText).toMatch(/skipped .*broken\.png: unrecognised or corrupt/);
     expect(out.sets[0].count).toBe(6);
     expect(out.sets[0].skipped[0].file).toContain('broken.png');
     expect(out.between).toBeNull();
@@ -92,5 +98,28 @@ describe('forge metrics', () => {
     await fs.mkdir(path.join(dir, 'empty'));
     await expect(run([path.join(dir, 'empty')])).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await expect(run([path.join(dir, 'missing')])).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('forge metrics on phantom fundus images', () => {
+  it('is deterministic and tells clean phantoms from defocused copies', async () => {
+    const { renderPhantom } = await import('@forge/phantom');
+    const sharp = (await import('sharp')).default;
+    for (const set of ['clean', 'blurred']) await fs.mkdir(path.join(dir, set));
+    for (let seed = 1; seed <= 8; seed++) {
+      const p = renderPhantom({ seed, size: 64, quality: 3 });
+      const image = rgbImage(64, 64, Uint8Array.from(p.rgb));
+      await fs.writeFile(path.join(dir, 'clean', `${seed}.png`), await encodePng(image));
+      await fs.writeFile(path.join(dir, 'blurred', `${seed}.png`), await sharp(image.data, { raw: { width: 64, height: 64, channels: 3 } }).blur(1.5).png().toBuffer());
+    }
+    const args = [path.join(dir, 'clean'), path.join(dir, 'blurred'), '--json', '--pairs', '10', '--seed', '3'];
+    const first = await run(args);
+    expect(await run(args)).toBe(first);
+    const out = JSON.parse(first);
+    const [clean, blurred] = out.sets;
+    expect(blurred.metrics.sharpness.mean).toBeLessThan(clean.metrics.sharpness.mean);
+    expect(blurred.metrics.vesselVisibility.mean).toBeLessThan(clean.metrics.vesselVisibility.mean);
+    expect(clean.metrics.contrast.mean).toBeGreaterThan(0.3);
+    expect(clean.withinSet.msSsim.mean).toBeLessThan(0.99);
   });
 });
