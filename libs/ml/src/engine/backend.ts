@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
@@ -120,7 +121,8 @@ async function tryNative(): Promise<BackendInfo | undefined> {
 }
 
 async function startWasm(requestedThreads: number): Promise<BackendInfo> {
-  const threads = Math.max(1, Math.min(Math.floor(requestedThreads), 4));
+  // The C++ side runs at most 4 threads; more than the machine's cores would only contend.
+  const threads = Math.max(1, Math.min(Math.floor(requestedThreads), 4, os.cpus().length));
   let module: WasmModule;
   let build: string;
   if (threads > 1) {

@@ -1,2 +1,3 @@
 export { initBackend, backendInfo, shutdownBackend } from './backend';
 export type { BackendInfo, BackendName, InitBackendOptions } from './backend';
+export { gelu } from './gelu';

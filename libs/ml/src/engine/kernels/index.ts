@@ -1,4 +1,35 @@
-// Kernel overrides for the wasm backend; filled in kernel by kernel.
+import { getKernel, KernelConfig, registerKernel, Sum, Mean, Transpose, unregisterKernel } from '@tensorflow/tfjs-core';
+import { batchMatMulConfig } from './batch-mat-mul';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
+import { fusedMatMulConfig } from './fused-mat-mul';
+import { identityConfig } from './identity';
+import { makeMeanConfig, makeSumConfig } from './reduce';
+import { makeTransposeConfig } from './transpose';
+
+export { batchMatMulFast } from './batch-mat-mul';
+
+let registered = false;
+
+/**
+ * Replaces stock wasm kernels with ours. tfjs-core keeps one kernel per (name, backend) and
+ * warns on re-registration, so each stock kernel is unregistered first; overrides that fall
+ * back to the stock kernel for cases they do not cover keep a reference to it.
+ */
 export function registerWasmKernelOverrides(): void {
-  /* registered once per process; see the kernel files */
+  if (registered) return;
+  const stock = (name: string): KernelConfig | undefined => getKernel(name, 'wasm');
+  const overrides: KernelConfig[] = [
+    batchMatMulConfig,
+    fusedMatMulConfig,
+    makeTransposeConfig(stock(Transpose)),
+    makeSumConfig(stock(Sum)),
+    makeMeanConfig(stock(Mean)),
+    identityConfig,
+    conv2dBackpropFilterConfig,
+  ];
+  for (const config of overrides) {
+    if (stock(config.kernelName)) unregisterKernel(config.kernelName, 'wasm');
+    registerKernel(config);
+  }
+  registered = true;
 }

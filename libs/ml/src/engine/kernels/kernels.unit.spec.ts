@@ -1,0 +1,245 @@
+import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import { backendInfo, initBackend, shutdownBackend } from '../backend';
+import { relativeError, seededValues, valuesOn } from '../testing';
+// Gradients are registered by the models' loader (tfjs-core's Node bundle ships without them).
+import '../../models/register-gradients';
+
+// Every overridden wasm kernel against the plain JS cpu backend, on odd sizes, broadcasting and
+// all transpose combinations.
+const TOLERANCE = 1e-4;
+
+let seed = 1;
+function input(shape: number[]): tf.Tensor {
+  return tf.tensor(seededValues(shape.reduce((a, b) => a * b, 1), seed++), shape);
+}
+
+/** Builds inputs from fixed values so both backends see identical data. */
+function fixture(shapes: number[][]): () => tf.Tensor[] {
+  const values = shapes.map((s) => seededValues(s.reduce((a, b) => a * b, 1), seed++));
+  return () => shapes.map((s, i) => tf.tensor(values[i], s));
+}
+
+async function expectParity(fn: () => tf.Tensor | tf.Tensor[], reference = fn): Promise<void> {
+  const expected = await valuesOn('cpu', reference);
+  const actual = await valuesOn('wasm', fn);
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) expect(relativeError(actual[i], expected[i])).toBeLessThan(TOLERANCE);
+}
+
+beforeAll(async () => {
+  await initBackend({ prefer: 'wasm', log: () => undefined });
+});
+
+afterAll(async () => {
+  await shutdownBackend();
+});
+
+describe('backend', () => {
+  it('runs wasm with SIMD and reports its thread count', () => {
+    const info = backendInfo();
+    expect(info.name).toBe('wasm');
+    expect(info.simd).toBe(true);
+    expect(info.threads).toBe(Math.min(2, os.cpus().length));
+    expect(tf.getBackend()).toBe('wasm');
+  });
+
+  it('is idempotent', async () => {
+    const again = await initBackend({ prefer: 'cpu' });
+    expect(again).toEqual(backendInfo());
+  });
+});
+
+describe('BatchMatMul', () => {
+  const cases: [string, number[], number[]][] = [
+    ['2-D', [7, 13], [13, 5]],
+    ['2-D larger odd', [33, 65], [65, 17]],
+    ['3-D by shared 2-D weight', [3, 5, 7], [7, 4]],
+    ['2-D by 3-D (shared left operand)', [5, 7], [3, 7, 4]],
+    ['batched both sides', [4, 5, 7], [4, 7, 6]],
+    ['4-D batched attention-like', [2, 3, 9, 8], [2, 3, 8, 9]],
+    ['vector-like', [1, 9], [9, 1]],
+  ];
+  for (const [name, aShape, bShape] of cases) {
+    for (const transposeA of [false, true]) {
+      for (const transposeB of [false, true]) {
+        it(`${name} ${aShape}·${bShape} transposeA=${transposeA} transposeB=${transposeB}`, async () => {
+          const swap = (s: number[], t: boolean) => (t ? [...s.slice(0, -2), s[s.length - 1], s[s.length - 2]] : s);
+          const make = fixture([swap(aShape, transposeA), swap(bShape, transposeB)]);
+          await expectParity(() => {
+            const [a, b] = make();
+            return tf.matMul(a, b, transposeA, transposeB);
+          });
+        });
+      }
+    }
+  }
+
+  it('partial broadcast [2,1,M,K]·[1,3,K,N], all transposes', async () => {
+    // The cpu backend returns half the elements here, so the reference tiles both operands first.
+    for (const transposeA of [false, true]) {
+      for (const transposeB of [false, true]) {
+        const make = fixture([transposeA ? [2, 1, 4, 3] : [2, 1, 3, 4], transposeB ? [1, 3, 5, 4] : [1, 3, 4, 5]]);
+        await expectParity(
+          () => {
+            const [a, b] = make();
+            return tf.matMul(a, b, transposeA, transposeB);
+          },
+          () => {
+            const [a, b] = make();
+            return tf.matMul(tf.tile(a, [1, 3, 1, 1]), tf.tile(b, [2, 1, 1, 1]), transposeA, transposeB);
+          },
+        );
+      }
+    }
+  });
+
+  it('fused with bias and activation', async () => {
+    const make = fixture([[6, 9], [11, 9], [11]]);
+    for (const activation of ['linear', 'relu', 'sigmoid', 'elu'] as const) {
+      await expectParity(() => {
+        const [a, b, bias] = make();
+        return tf.fused.matMul({ a, b, transposeB: true, bias, activation });
+      });
+    }
+  });
+
+  it('does not reuse a packed right operand across reshaped views of one buffer', async () => {
+    // Same buffer, seen as [6, 8] and then [8, 6]: the stock kernel's per-id cache returned the
+    // first packing for the second product.
+    const make = fixture([[5, 6], [6, 8], [5, 8]]);
+    await expectParity(() => {
+      const [x1, w, x2] = make();
+      const first = tf.matMul(x1, w);
+      const second = tf.matMul(x2, tf.reshape(w, [8, 6]));
+      const third = tf.matMul(x1, w);
+      return [first, second, third];
+    });
+  });
+});
+
+describe('Transpose', () => {
+  const cases: [number[], number[]][] = [
+    [[37, 23], [1, 0]],
+    [[5, 17, 9], [0, 2, 1]],
+    [[5, 17, 9], [2, 0, 1]],
+    [[3, 4, 5, 6], [0, 2, 1, 3]],
+    [[3, 4, 5, 6], [3, 2, 1, 0]],
+    [[1, 7, 1, 5], [0, 3, 2, 1]],
+  ];
+  for (const [shape, perm] of cases) {
+    it(`${shape} by ${perm}`, async () => {
+      const make = fixture([shape]);
+      await expectParity(() => tf.transpose(make()[0], perm));
+    });
+  }
+});
+
+describe('Sum and Mean', () => {
+  const cases: [number[], number | number[], boolean][] = [
+    [[37, 23], 0, false],
+    [[37, 23], 1, false],
+    [[4, 9, 7], [0, 1], false],
+    [[4, 9, 7], 1, true],
+    [[4, 9, 7, 3], [1, 2], false],
+    [[4, 9, 7], [0, 2], false],
+    [[3, 20000], 0, false],
+    [[3, 16411], 0, true],
+  ];
+  for (const [shape, axis, keepDims] of cases) {
+    it(`${shape} over ${axis}${keepDims ? ' keepDims' : ''}`, async () => {
+      const make = fixture([shape]);
+      await expectParity(() => {
+        const [x] = make();
+        return [tf.sum(x, axis, keepDims), tf.mean(x, axis, keepDims)];
+      });
+    });
+  }
+  it('keeps the output shape of the stock kernel', () => {
+    const x = input([4, 9, 7]);
+    expect(tf.sum(x, [0, 1], true).shape).toEqual([1, 1, 7]);
+    expect(tf.mean(x, 1).shape).toEqual([4, 7]);
+    tf.dispose(x);
+  });
+});
+
+describe('Identity', () => {
+  it('shares the buffer and keeps values', async () => {
+    const make = fixture([[3, 5]]);
+    await expectParity(() => tf.clone(make()[0]));
+    const x = input([3, 5]);
+    const before = tf.memory().numDataBuffers;
+    const y = tf.clone(x);
+    expect(tf.memory().numDataBuffers).toBe(before);
+    x.dispose();
+    expect(Array.from(y.dataSync()).every(Number.isFinite)).toBe(true);
+    y.dispose();
+  });
+});
+
+describe('Conv2DBackpropFilter', () => {
+  const cases: [string, number[], number[], [number, number], 'same' | 'valid'][] = [
+    ['3×3 same, 3 channels', [2, 9, 7, 3], [3, 3, 3, 4], [1, 1], 'same'],
+    ['3×3 stride 2 same, 20 channels', [2, 8, 9, 20], [3, 3, 20, 5], [2, 2], 'same'],
+    ['2×4 valid', [1, 7, 9, 2], [2, 4, 2, 3], [1, 2], 'valid'],
+  ];
+  for (const [name, xShape, fShape, strides, pad] of cases) {
+    it(`${name}: filter and input gradients`, async () => {
+      const make = fixture([xShape, fShape]);
+      await expectParity(() => {
+        const [x, f] = make();
+        const loss = (xx: tf.Tensor, ff: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, strides, pad)));
+        const [dx, df] = tf.grads(loss)([x, f]);
+        return [tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, strides, pad), dx, df];
+      });
+    });
+  }
+});
+
+describe('a dense + attention block', () => {
+  // x[B·T, D] → q, k, v → softmax(q·kᵀ/√d)·v → dense → GELU-free loss; forward and all gradients.
+  const B = 2;
+  const T = 5;
+  const D = 8;
+  const H = 2;
+  const hs = D / H;
+  const make = fixture([[B * T, D], [D, D], [D, D], [D, D], [D, D], [D]]);
+  function block(x: tf.Tensor, wq: tf.Tensor, wk: tf.Tensor, wv: tf.Tensor, wo: tf.Tensor, bo: tf.Tensor): tf.Tensor {
+    const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, T, H, hs]), [0, 2, 1, 3]); // (B, H, T, hs)
+    const q = heads(tf.matMul(x, wq));
+    const k = heads(tf.matMul(x, wk));
+    const v = heads(tf.matMul(x, wv));
+    const att = tf.softmax(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hs))); // (B, H, T, T)
+    const y = tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [B * T, D]); // (B·T, D)
+    return tf.add(tf.matMul(y, wo), bo);
+  }
+  it('matches the cpu backend forward and backward', async () => {
+    await expectParity(() => {
+      const params = make();
+      const out = block(...(params as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]));
+      const grads = tf.grads((...p: tf.Tensor[]) => tf.sum(tf.square(block(...(p as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor])))))(params);
+      return [out, ...grads];
+    });
+  });
+});
+
+describe('memory', () => {
+  it('holds tensor and heap counts steady over repeated kernel calls', () => {
+    const [a, b, w, x, f] = [input([3, 7, 9]), input([3, 11, 9]), input([9, 5]), input([2, 6, 6, 4]), input([3, 3, 4, 2])];
+    const step = () =>
+      tf.tidy(() => {
+        const p = tf.matMul(a, b, false, true);
+        const q = tf.matMul(a, w);
+        const s = tf.sum(tf.reshape(q, [21, 5]), 0);
+        const g = tf.grad((ff: tf.Tensor) => tf.sum(tf.conv2d(x as tf.Tensor4D, ff as tf.Tensor4D, 1, 'same')))(f);
+        return tf.add(tf.sum(p), tf.add(tf.sum(s), tf.sum(g))).dataSync();
+      });
+    step();
+    const tensors = tf.memory().numTensors;
+    const dataIds = tf.engine().backend.numDataIds();
+    for (let i = 0; i < 5; i++) step();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.engine().backend.numDataIds()).toBe(dataIds);
+    tf.dispose([a, b, w, x, f]);
+  });
+});
