@@ -53,7 +53,7 @@ const MATRIX: Record<string, Entry> = {
   'GET /users': { allow: ['admin'], request: (_c, _r, req) => req('GET', '/users') },
   'POST /users': {
     allow: ['admin'],
-    request: (c, _r, req) => req('POST', '/users').send({ username: `u${c.n()}`, password: 'a-long-password', roles: ['expert'], reason: 'matrix' }),
+    request: (c, _r, req) => req('POST', '/users').send({ username: `user${c.n()}`, password: 'a-long-password', roles: ['expert'], reason: 'matrix' }),
   },
   'PUT /users/:username/roles': {
     allow: ['admin'],

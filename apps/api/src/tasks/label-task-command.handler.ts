@@ -1,10 +1,9 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { streams } from '@forge/domain';
+import { labelTaskDecider, streams, type LabelTaskCommand } from '@forge/domain';
 import { decideAndAppend } from '../store/decide-and-append';
 import { EVENT_STORE } from '../store/event-store.token';
 import type { EventStore } from '../store/port';
-import { labelTaskDecider, type LabelTaskCommand } from './label-task.decider';
 
 export class ExecuteLabelTaskCommand {
   constructor(readonly command: LabelTaskCommand) {}

@@ -1,7 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { RatingValue } from '@forge/domain';
 import { z } from 'zod/v4';
 import { CurrentPrincipal } from '../auth/principal.decorator';
 import { Roles, type Principal } from '../auth/roles';
@@ -46,8 +45,8 @@ export class RatingsController {
     const data = {
       taskId,
       expertId: who.id,
-      quality: input.quality as RatingValue,
-      alignment: input.alignment as RatingValue,
+      quality: input.quality,
+      alignment: input.alignment,
       flags: [...new Set(input.flags)],
       comment: input.comment,
       msSpent: input.msSpent,

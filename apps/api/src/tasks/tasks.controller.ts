@@ -110,7 +110,7 @@ export class TasksController {
       const leaseUntil = new Date(now.getTime() + LEASE_MS).toISOString();
       const metadata = commandMetadata(who, input.reason ?? 'claim next task', undefined, now);
       try {
-        await this.commands.execute(new ExecuteLabelTaskCommand({ type: 'ClaimLabelTask', data: { taskId: task.taskId, expertId: who.id, leaseUntil }, metadata }));
+        await this.commands.execute(new ExecuteLabelTaskCommand({ type: 'AssignLabelTask', data: { taskId: task.taskId, expertId: who.id, leaseUntil }, metadata }));
         return { ...publicTask(task, who.id), leaseUntil };
       } catch (err) {
         const code = (err as { code?: string }).code;

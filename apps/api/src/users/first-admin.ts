@@ -6,9 +6,8 @@ import { API_CONFIG, type ApiConfig } from '../config/api-config';
 import { LOGGER } from '../logging';
 import { ReadModel } from '../read-model/read-model.service';
 import { commandMetadata } from '../store/command-metadata';
-import type { Role } from '@forge/domain';
+import type { Role, UserCommand } from '@forge/domain';
 import { ExecuteUserCommand } from './user-command.handler';
-import type { UserCommand } from './user.decider';
 
 /** At start-up, when no active admin exists, creates one from FORGE_ADMIN_USER / FORGE_ADMIN_PASSWORD. */
 @Injectable()
@@ -32,8 +31,8 @@ export class FirstAdmin implements OnApplicationBootstrap {
     const existing = this.readModel.users.byName.get(adminUser);
     const metadata = commandMetadata('system', 'first admin from configuration (no admin existed)');
     const command: UserCommand = existing
-      ? { type: 'ChangeUserRoles', data: { username: adminUser, roles: [...new Set<Role>([...existing.roles, 'admin'])] }, metadata }
-      : { type: 'RegisterUser', data: { username: adminUser, roles: ['admin'], passwordHash }, metadata };
+      ? { type: 'ChangeUserRoles', data: { userId: adminUser, roles: [...new Set<Role>([...existing.roles, 'admin'])] }, metadata }
+      : { type: 'RegisterUser', data: { userId: adminUser, username: adminUser, roles: ['admin'], passwordHash }, metadata };
     await this.commands.execute(new ExecuteUserCommand(command));
     this.log.info({ user: adminUser }, 'first admin created from configuration');
   }

@@ -1,10 +1,9 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { streams } from '@forge/domain';
+import { streams, userDecider, type UserCommand } from '@forge/domain';
 import type { EventStore } from '../store/port';
 import { decideAndAppend } from '../store/decide-and-append';
 import { EVENT_STORE } from '../store/event-store.token';
-import { userDecider, type UserCommand } from './user.decider';
 
 export class ExecuteUserCommand {
   constructor(readonly command: UserCommand) {}
@@ -15,6 +14,6 @@ export class UserCommandHandler implements ICommandHandler<ExecuteUserCommand> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   execute({ command }: ExecuteUserCommand) {
-    return decideAndAppend(this.store, streams.user(command.data.username), userDecider, command);
+    return decideAndAppend(this.store, streams.user(command.data.userId), userDecider, command);
   }
 }

@@ -12,11 +12,12 @@ import { ReadModel } from '../read-model/read-model.service';
 import { commandMetadata } from '../store/command-metadata';
 import { openApiSchema, parseInput, reasonField } from '../validation/parse-input';
 import { ExecuteUserCommand } from './user-command.handler';
-import { USERNAME } from './user.decider';
+/** Usernames are the user ids (stream `user-<username>`): lowercase, so there is one spelling. */
+export const USERNAME = /^[a-z][a-z0-9._-]{2,39}$/;
 
 const roles = z.array(z.enum(ROLES as [string, ...string[]])).min(1).max(4);
 const createUserBody = z.strictObject({
-  username: z.string().regex(USERNAME, 'lowercase letters, digits, . _ -, 2–40 characters, starting with a letter'),
+  username: z.string().regex(USERNAME, 'lowercase letters, digits, . _ -, 3–40 characters, starting with a letter'),
   password: z.string().min(10).max(200),
   roles,
   reason: reasonField,
@@ -50,7 +51,7 @@ export class UsersController {
   async create(@Body() body: unknown, @CurrentPrincipal() who: Principal) {
     const input = parseInput(createUserBody, body);
     const passwordHash = await hashPassword(input.password, this.config.scryptLogN);
-    const command = { type: 'RegisterUser' as const, data: { username: input.username, roles: input.roles as never, passwordHash }, metadata: commandMetadata(who, input.reason) };
+    const command = { type: 'RegisterUser' as const, data: { userId: input.username, username: input.username, roles: input.roles as never, passwordHash }, metadata: commandMetadata(who, input.reason) };
     await this.commands.execute(new ExecuteUserCommand(command));
     return { username: input.username, roles: [...new Set(input.roles)].sort() };
   }
@@ -62,7 +63,7 @@ export class UsersController {
   async changeRoles(@Param() params: unknown, @Body() body: unknown, @CurrentPrincipal() who: Principal) {
     const { username } = this.existing(params);
     const input = parseInput(changeRolesBody, body);
-    const command = { type: 'ChangeUserRoles' as const, data: { username, roles: input.roles as never }, metadata: commandMetadata(who, input.reason) };
+    const command = { type: 'ChangeUserRoles' as const, data: { userId: username, roles: input.roles as never }, metadata: commandMetadata(who, input.reason) };
     await this.commands.execute(new ExecuteUserCommand(command));
     return { username, roles: [...new Set(input.roles)].sort() };
   }
@@ -75,7 +76,7 @@ export class UsersController {
   async disable(@Param() params: unknown, @Body() body: unknown, @CurrentPrincipal() who: Principal) {
     const { username } = this.existing(params);
     const input = parseInput(disableBody, body);
-    await this.commands.execute(new ExecuteUserCommand({ type: 'DisableUser', data: { username }, metadata: commandMetadata(who, input.reason) }));
+    await this.commands.execute(new ExecuteUserCommand({ type: 'DisableUser', data: { userId: username }, metadata: commandMetadata(who, input.reason) }));
     return { username, disabled: true };
   }
 
