@@ -9,3 +9,6 @@ export * from './schedule';
 export * from './dit';
 export * from './generator';
 export * from './toy-data';
+export * from './vit';
+export * from './calibration';
+export * from './selector';
