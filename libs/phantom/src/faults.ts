@@ -33,7 +33,7 @@ export function applyOpticalFaults(img: Float32Array, f: Frame, faults: FaultSev
     for (let i = 0; i < img.length; i++) img[i] = img[i] * g * (0.6 + 0.4 * g);
   }
   const defocus = sev('defocus');
-  if (defocus > 0) gaussianBlurRgb(img, f.size, (0.4 + 5.5 * defocus) * (f.size / 128));
+  if (defocus > 0) gaussianBlurRgb(img, f.size, 5 * defocus * (f.size / 128));
 }
 
 /** Sensor noise: independent Gaussian per channel, inside the field of view only. */

@@ -132,15 +132,15 @@ function paintLesions(img: Float32Array, f: Frame, L: PhantomLabels, rng: Rng): 
   for (const s of L.sites) {
     switch (s.kind) {
       case 'microaneurysm':
-        blob(img, f, s.x, s.y, s.r, { rgb: [0.45, 0.05, 0.04], opacity: 0.95, softness: 0.15, shade: 0.5 }, 0.9);
+        blob(img, f, s.x, s.y, s.r, { rgb: [0.52, 0.03, 0.025], opacity: 1, softness: 0.1, shade: 0.5 }, 0.9);
         break;
       case 'dot_blot_haemorrhage':
-        blob(img, f, s.x, s.y, s.r, { rgb: [0.4, 0.04, 0.03], opacity: 0.92, softness: 0.3, aspect: rng.range(0.7, 1), angle: rng.range(0, Math.PI), shade: 0.5 }, 1.1);
+        blob(img, f, s.x, s.y, s.r, { rgb: [0.45, 0.025, 0.02], opacity: 0.97, softness: 0.25, aspect: rng.range(0.7, 1), angle: rng.range(0, Math.PI), shade: 0.5 }, 1.1);
         break;
       case 'flame_haemorrhage': {
         // Flame-shaped along the nerve fibre layer, which runs radially from the disc.
         const a = Math.atan2(s.y - L.disc.y, s.x - L.disc.x);
-        blob(img, f, s.x, s.y, s.r, { rgb: [0.5, 0.06, 0.04], opacity: 0.88, softness: 0.5, aspect: 0.35, angle: a, shade: 0.5 }, 1.2);
+        blob(img, f, s.x, s.y, s.r, { rgb: [0.55, 0.03, 0.02], opacity: 0.95, softness: 0.35, aspect: 0.35, angle: a, shade: 0.5 }, 1.2);
         break;
       }
       case 'hard_exudate':

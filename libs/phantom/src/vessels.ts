@@ -100,7 +100,7 @@ export function growNewVessels(rng: Rng, c: { x: number; y: number }, radius: nu
       a += rng.range(-1.2, 1.2);
       const nx = x + Math.cos(a) * 0.018;
       const ny = y + Math.sin(a) * 0.018;
-      out.push({ x0: x, y0: y, x1: nx, y1: ny, w: 0.006, kind: 'new' });
+      out.push({ x0: x, y0: y, x1: nx, y1: ny, w: 0.01, kind: 'new' });
       x = nx;
       y = ny;
     }
