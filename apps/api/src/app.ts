@@ -5,7 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import type { ApiConfig } from './config/api-config';
 import { ErrorFilter } from './errors/error.filter';
-import { createLogger } from './logging';
+import { createLogger, requestLogger } from './logging';
 import { ApiMetrics } from './metrics/metrics';
 import { openStore } from './store/open-store';
 
@@ -18,6 +18,7 @@ export async function createApp(config: ApiConfig): Promise<NestExpressApplicati
     bodyParser: false,
     logger: config.logLevel === 'silent' ? false : ['error', 'warn'],
   });
+  app.use(requestLogger(log));
   app.use(metrics.middleware());
   app.useBodyParser('json', { limit: config.maxJsonBytes });
   app.useGlobalFilters(new ErrorFilter(log));

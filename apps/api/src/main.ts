@@ -1,13 +1,15 @@
 import 'reflect-metadata';
 import { createApp } from './app';
 import { loadApiConfig } from './config/api-config';
+import { LOGGER } from './logging';
+import type { Logger } from 'pino';
 
 async function main(): Promise<void> {
   const config = loadApiConfig();
   const app = await createApp(config);
   app.enableShutdownHooks();
   await app.listen(config.port);
-  process.stdout.write(JSON.stringify({ level: 30, msg: `forge api listening on :${config.port}, OpenAPI at /docs` }) + '\n');
+  app.get<Logger>(LOGGER).info({ port: config.port, store: config.databaseUrl ? 'postgresql' : 'pglite' }, 'forge api listening; OpenAPI at /docs');
 }
 
 main().catch((err) => {
