@@ -16,9 +16,12 @@ const swc = [
 
 const common = {
   testEnvironment: 'node',
-  transform: { '^.+\\.(t|j)sx?$': swc },
   moduleFileExtensions: ['ts', 'tsx', 'js', 'json'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.next/'],
+  // PGlite loads its runtime with import(), which Jest's VM refuses without --experimental-vm-modules;
+  // compiling the package with swc turns that into require().
+  transformIgnorePatterns: ['/node_modules/(?!@electric-sql/pglite/)'],
+  transform: { '^.+\\.(t|j)sx?$': swc, '^.+\\.cjs$': swc },
 };
 
 module.exports = {

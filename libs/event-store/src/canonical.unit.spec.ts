@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { canonicalJson, NotCanonicalisableError } from './canonical';
 import { eventHash, GENESIS_HASH, sealHash } from './hash';
 
@@ -44,7 +45,7 @@ describe('eventHash', () => {
 
   it('is sha256 over the previous hash and the canonical event (a known value)', () => {
     // The text below is written out by hand, so a change in key order or formatting fails here.
-    expect(eventHash(GENESIS_HASH, e)).toBe(require('node:crypto').createHash('sha256').update(
+    expect(eventHash(GENESIS_HASH, e)).toBe(createHash('sha256').update(
       GENESIS_HASH + '{"data":{"a":1,"b":2},"eventId":"00000000-0000-4000-8000-000000000001","metadata":{},"streamId":"s-1","streamVersion":1,"type":"T"}',
     ).digest('hex'));
   });
