@@ -109,6 +109,15 @@ describe('decodeImage', () => {
     await expectInvalid(decodeImage(png.subarray(0, Math.floor(png.length / 2)), 'input.bin'), /decoding failed|corrupt/);
   });
 
+  it('refuses a truncated JPEG and a truncated TIFF', async () => {
+    const img = syntheticFundus(64, 64);
+    const raw = { raw: { width: 64, height: 64, channels: 3 as const } };
+    const jpeg = await sharp(img.data, raw).jpeg().toBuffer();
+    await expectInvalid(decodeImage(jpeg.subarray(0, Math.floor(jpeg.length * 0.6)), 'input.bin'), /decoding failed|corrupt/);
+    const tiff = await sharp(img.data, raw).tiff({ compression: 'none' }).toBuffer();
+    await expectInvalid(decodeImage(tiff.subarray(0, Math.floor(tiff.length * 0.6)), 'input.bin'), /decoding failed|corrupt/);
+  });
+
   it('refuses a PNG claiming 100000×100000 before decoding its pixels', async () => {
     const e = await expectInvalid(decodeImage(pngHeaderOnly(100000, 100000), 'input.bin'), /100000×100000.*8192/);
     expect(e.message).toContain('exceeds the limit');
