@@ -94,7 +94,7 @@ const PATTERNS: [FindingKind, RegExp][] = [
   ['enlarged_cup', /enlarged[^.;,]*cup|increased cupping|large cup|cupped|cupping|glaucom/i],
   ['arteriolar_narrowing', /arteriolar narrowing|attenuated arteriol|narrowed arteriol/i],
   ['av_nicking', /\bav nick|\bav nipp|arterio-?venous nick/i],
-  ['neovascularisation', /neovasculari[sz]ation|new vessels|\bNVD\b|\bNVE\b|\bPDR\b|\bproliferative diabetic/i],
+  ['neovascularisation', /neovasculari[sz]ation|new vessels|\bNVD\b|\bNVE\b|\bPDR\b|(?<!non-)\bproliferative diabetic/i],
 ];
 
 const SHORT_FORMS: [RegExp, FindingKind[]][] = [

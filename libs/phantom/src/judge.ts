@@ -280,10 +280,17 @@ function countCompactBlobs(mask: Uint8Array, size: number, R: number): number {
       if (x > x1) x1 = x;
       if (y < y0) y0 = y;
       if (y > y1) y1 = y;
-      for (const q of [p - 1, p + 1, p - size, p + size, p - size - 1, p - size + 1, p + size - 1, p + size + 1]) {
-        if (q >= 0 && q < mask.length && mask[q] && !seen[q] && Math.abs((q % size) - x) <= 1) {
-          seen[q] = 1;
-          stack.push(q);
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= size) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= size) continue;
+          const q = yy * size + xx;
+          if (mask[q] && !seen[q]) {
+            seen[q] = 1;
+            stack.push(q);
+          }
         }
       }
     }
