@@ -1,6 +1,6 @@
-import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Param, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import * as domain from '@forge/domain';
+import { canonicalJson, rebuildStateJson, type AsOf } from '@forge/domain';
 import type { Response } from 'express';
 import { z } from 'zod/v4';
 import { Roles } from '../auth/roles';
@@ -8,7 +8,6 @@ import { NotFoundError } from '../errors/api-errors';
 import { EVENT_STORE } from '../store/event-store.token';
 import { START, type EventStore, type GlobalCheckpoint, type RecordedEvent } from '../store/port';
 import { parseInput } from '../validation/parse-input';
-import { interimRebuildState, type AsOf } from './interim-rebuild-state';
 import { redacted } from './redact';
 
 const cursor = z
@@ -23,8 +22,6 @@ const stateQuery = z
   .strictObject({ asOfPosition: z.coerce.number().int().min(0).optional(), asOfTime: z.iso.datetime({ offset: true }).optional() })
   .refine((q) => (q.asOfPosition === undefined) !== (q.asOfTime === undefined), { message: 'give exactly one of asOfPosition or asOfTime', path: ['asOfPosition'] });
 const streamParam = z.strictObject({ streamId: z.string().regex(/^[a-z]+-[A-Za-z0-9._:-]{1,200}$/) });
-
-type RebuildState = (events: RecordedEvent[], asOf: AsOf) => unknown;
 
 @ApiTags('audit')
 @ApiBearerAuth()
@@ -55,13 +52,13 @@ export class AuditController {
 
   @Get('state')
   @Roles('auditor', 'admin')
-  @ApiOperation({ summary: 'The state rebuilt from the log as of a position or an ISO time' })
+  @Header('Content-Type', 'application/json; charset=utf-8')
+  @ApiOperation({ summary: 'The state rebuilt from the log as of a position or an ISO time (canonical JSON: same history, same bytes)' })
   async state(@Query() query: unknown) {
     const q = parseInput(stateQuery, query, 'query');
     const asOf: AsOf = q.asOfPosition !== undefined ? { asOfPosition: q.asOfPosition } : { asOfTime: new Date(q.asOfTime!).toISOString() };
     const events = await this.everything();
-    const fromDomain = (domain as unknown as { rebuildState?: RebuildState }).rebuildState;
-    return (fromDomain ?? interimRebuildState)(events.map(redacted), asOf);
+    return rebuildStateJson(events, asOf);
   }
 
   @Get('verify')
@@ -81,7 +78,7 @@ export class AuditController {
     let after = START;
     for (;;) {
       const page = await this.store.readAll({ after, limit: 1000 });
-      for (const e of page) res.write(domain.canonicalJson(e) + '\n');
+      for (const e of page) res.write(canonicalJson(e) + '\n');
       if (page.length < 1000) break;
       const last = page[page.length - 1];
       after = { transactionId: last.transactionId, position: last.position };
