@@ -3,12 +3,13 @@ import { EVENT_COLUMNS, EventRow, toRecordedEvent } from './rows';
 
 type Queryable = Pick<SqlTransaction, 'query'>;
 
+// ORDER BY names the table's columns: the bare names would be the text aliases of EVENT_COLUMNS.
 // Only rows of transactions below the snapshot's xmin: every one of those has finished, so no event can
 // still appear behind the returned ones. The order (transaction id, position) is stable, not commit order.
 const READ_ALL = `SELECT ${EVENT_COLUMNS} FROM events
   WHERE (transaction_id, position) > ($1::xid8, $2::bigint)
     AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-  ORDER BY transaction_id, position
+  ORDER BY events.transaction_id, events.position
   LIMIT $3`;
 
 export async function readAllAfter(q: Queryable, options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
