@@ -16,3 +16,4 @@ export * from './user/user.decider';
 export * from './expert/expert.decider';
 export * from './model-version/model-version.decider';
 export * from './training-run/training-run.decider';
+export * from './projections';
