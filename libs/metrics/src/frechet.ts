@@ -29,7 +29,7 @@ export function frechetDistanceFromStats(a: GaussianStats, b: GaussianStats): nu
   for (let j = 0; j < d; j++) meanTerm += (a.mean[j] - b.mean[j]) ** 2;
   const s1 = sqrtPsd(a.covariance);
   const middle = multiply(multiply(s1, b.covariance), s1);
-  const { values } = symmetricEigen(middle);
+  const { values } = symmetricEigen(middle, { vectors: false });
   let traceSqrt = 0;
   for (const v of values) traceSqrt += Math.sqrt(Math.max(v, 0));
   return meanTerm + trace(a.covariance) + trace(b.covariance) - 2 * traceSqrt;
