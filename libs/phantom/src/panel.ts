@@ -42,6 +42,17 @@ export function createPanel(options: { seed: number; raters: RaterProfile[] }): 
     byId.set(r.id, r);
   }
   const asked = new Map<string, number>();
+  // The judge's view of an image does not change between asks; keep the most recent ones.
+  const judged = new Map<string, { q: number; m: number }>();
+  const judge = (key: string, image: RgbPixels, caption: string) => {
+    let v = judged.get(key);
+    if (!v) {
+      v = { q: judgeQuality(image).quality, m: judgeMatch(image, caption) };
+      if (judged.size >= 512) judged.delete(judged.keys().next().value as string);
+      judged.set(key, v);
+    }
+    return v;
+  };
   return {
     raters: [...raters],
     rate(raterId, image, caption, truth) {
@@ -57,8 +68,9 @@ export function createPanel(options: { seed: number; raters: RaterProfile[] }): 
       const noiseSd = 0.15 + 0.75 * (1 - r.skill);
       const noise = () => noiseSd * (0.8 * persistent.normal() + 0.6 * transient.normal());
 
-      const jq = 1 + 2 * Math.min(1, judgeQuality(image).quality / 0.85);
-      const jm = 1 + 2 * Math.min(1, Math.max(0, (judgeMatch(image, caption) - 0.5) / 0.45));
+      const view = judge(`${imageKey}\u0000${caption}`, image, caption);
+      const jq = 1 + 2 * Math.min(1, view.q / 0.85);
+      const jm = 1 + 2 * Math.min(1, Math.max(0, (view.m - 0.5) / 0.45));
       const seenQ = truth ? r.skill * truth.quality + (1 - r.skill) * jq : jq;
       const seenM = truth ? r.skill * (truth.captionMatches ? 3 : 1) + (1 - r.skill) * jm : jm;
       const shift = 0.6 * r.bias;
