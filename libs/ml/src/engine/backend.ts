@@ -22,6 +22,11 @@ export interface InitBackendOptions {
   prefer?: BackendName;
   /** WebAssembly threads; default 2 (both cores of the target machine), capped at the logical cores. */
   threads?: number;
+  /**
+   * Our wasm kernel overrides; default true. `false` runs the stock 4.22 kernels, which only
+   * benchmarks comparing against them should want.
+   */
+  kernelOverrides?: boolean;
   /** Where the one start-up line goes; default stderr. */
   log?: (line: string) => void;
 }
@@ -91,7 +96,7 @@ async function start(options: InitBackendOptions): Promise<BackendInfo> {
   }
   if (prefer === undefined || prefer === 'wasm') {
     try {
-      return await startWasm(options.threads ?? 2);
+      return await startWasm(options.threads ?? 2, options.kernelOverrides ?? true);
     } catch (err) {
       if (prefer === 'wasm') throw err;
       (options.log ?? ((l: string) => process.stderr.write(l + '\n')))(`ml backend: wasm failed to start (${(err as Error).message}); using cpu`);
@@ -120,7 +125,7 @@ async function tryNative(): Promise<BackendInfo | undefined> {
   return undefined;
 }
 
-async function startWasm(requestedThreads: number): Promise<BackendInfo> {
+async function startWasm(requestedThreads: number, overrides: boolean): Promise<BackendInfo> {
   // The C++ side runs at most 4 threads; more than the machine's cores would only contend.
   const threads = Math.max(1, Math.min(Math.floor(requestedThreads), 4, os.cpus().length));
   let module: WasmModule;
@@ -141,12 +146,12 @@ async function startWasm(requestedThreads: number): Promise<BackendInfo> {
   if (tf.findBackend('wasm') || tf.findBackendFactory('wasm')) tf.removeBackend('wasm');
   setThreadsCount(threads);
   tf.registerBackend('wasm', () => new BackendWasm(module as any), 3);
-  registerWasmKernelOverrides();
+  if (overrides) registerWasmKernelOverrides();
   const ok = await tf.setBackend('wasm');
   if (!ok) throw new Error('tf.setBackend("wasm") returned false');
   await tf.ready();
   wasmModule = module;
   unrefWorkers(module);
   const actualThreads = module.tfjs.getThreadsCount();
-  return { name: 'wasm', threads: actualThreads, simd: true, version: `@tensorflow/tfjs-backend-wasm@${WASM_PACKAGE_VERSION} (${build}, kernel overrides)` };
+  return { name: 'wasm', threads: actualThreads, simd: true, version: `@tensorflow/tfjs-backend-wasm@${WASM_PACKAGE_VERSION} (${build}${overrides ? ', kernel overrides' : ', stock kernels'})` };
 }
