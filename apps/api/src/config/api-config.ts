@@ -18,6 +18,8 @@ export interface ApiConfig extends ForgeConfig {
   loginWindowMs: number;
   /** scrypt cost for new password hashes (log2 N, ≥ 14). */
   scryptLogN: number;
+  /** How long a claimed label task stays with an expert. */
+  leaseSeconds: number;
   logLevel: string;
 }
 
@@ -43,6 +45,7 @@ const apiEnv = z.object({
   FORGE_MAX_UPLOAD_FILES: z.coerce.number().int().min(1).default(5000),
   FORGE_LOGIN_ATTEMPTS: z.coerce.number().int().min(1).default(5),
   FORGE_LOGIN_WINDOW_MS: z.coerce.number().int().min(1000).default(15 * 60 * 1000),
+  FORGE_LEASE_SECONDS: z.coerce.number().int().min(1).max(24 * 3600).default(20 * 60),
   FORGE_SCRYPT_LOG_N: z.coerce.number().int().min(14).max(20).default(15),
   FORGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -72,6 +75,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     loginAttempts: e.FORGE_LOGIN_ATTEMPTS,
     loginWindowMs: e.FORGE_LOGIN_WINDOW_MS,
     scryptLogN: e.FORGE_SCRYPT_LOG_N,
+    leaseSeconds: e.FORGE_LEASE_SECONDS,
     logLevel: e.FORGE_LOG_LEVEL,
   };
 }

@@ -1,16 +1,16 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod/v4';
 import { CurrentPrincipal } from '../auth/principal.decorator';
 import { Roles, type Principal } from '../auth/roles';
+import { API_CONFIG, type ApiConfig } from '../config/api-config';
 import { NotFoundError } from '../errors/api-errors';
 import { ReadModel } from '../read-model/read-model.service';
 import { commandMetadata } from '../store/command-metadata';
 import { openApiSchema, parseInput, reasonField } from '../validation/parse-input';
 import { ExecuteLabelTaskCommand } from './label-task-command.handler';
 import { RATING_FLAGS } from './rating-flags';
-import { LEASE_MS } from './tasks.controller';
 
 const rating = z.number().int().min(1).max(3);
 export const submitRatingBody = z.strictObject({
@@ -31,6 +31,7 @@ export class RatingsController {
   constructor(
     private readonly commands: CommandBus,
     private readonly readModel: ReadModel,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
   @Post('tasks/:taskId/ratings')
@@ -74,7 +75,7 @@ export class RatingsController {
     await this.readModel.catchUp();
     const last = [...(this.readModel.tasks.ratingsByExpert.get(who.id) ?? [])].reverse().find((r) => !r.retracted);
     if (!last) throw new NotFoundError('you have no rating to retract');
-    const leaseUntil = new Date(Date.now() + LEASE_MS).toISOString();
+    const leaseUntil = new Date(Date.now() + this.config.leaseSeconds * 1000).toISOString();
     const metadata = commandMetadata(who, input.reason ?? 'expert undid their last rating');
     await this.commands.execute(new ExecuteLabelTaskCommand({ type: 'RetractRating', data: { taskId: last.taskId, expertId: who.id, leaseUntil }, metadata }));
     return { taskId: last.taskId, imageId: last.imageId, retracted: true, leaseUntil };

@@ -1,20 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DomainError, LABEL_TASK_REASONS } from '@forge/domain';
 import { z } from 'zod/v4';
 import { CurrentPrincipal } from '../auth/principal.decorator';
 import { Roles, type Principal } from '../auth/roles';
+import { API_CONFIG, type ApiConfig } from '../config/api-config';
 import { NotFoundError } from '../errors/api-errors';
 import { ReadModel } from '../read-model/read-model.service';
 import { commandMetadata } from '../store/command-metadata';
 import { openApiSchema, parseInput, reasonField } from '../validation/parse-input';
 import { ExecuteLabelTaskCommand } from './label-task-command.handler';
 import type { TaskView } from './tasks.projection';
-
-/** How long a claimed task stays with an expert before it returns to the queue. */
-export const LEASE_MS = 20 * 60 * 1000;
 
 const createTaskBody = z.strictObject({
   imageId: z.string().min(1).max(100),
@@ -45,6 +43,7 @@ export class TasksController {
   constructor(
     private readonly commands: CommandBus,
     private readonly readModel: ReadModel,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
   @Post()
@@ -107,7 +106,7 @@ export class TasksController {
     // Tasks the expert already holds are in /tasks/mine; claiming asks for a new one.
     // Another expert may take a task between our read and our append: try the next one.
     for (const task of candidates.slice(0, 10)) {
-      const leaseUntil = new Date(now.getTime() + LEASE_MS).toISOString();
+      const leaseUntil = new Date(now.getTime() + this.config.leaseSeconds * 1000).toISOString();
       const metadata = commandMetadata(who, input.reason ?? 'claim next task', undefined, now);
       try {
         await this.commands.execute(new ExecuteLabelTaskCommand({ type: 'AssignLabelTask', data: { taskId: task.taskId, expertId: who.id, leaseUntil }, metadata }));
