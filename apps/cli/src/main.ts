@@ -37,6 +37,11 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Entry used by bin/forge.js. */
 export function run(): void {
+  // `forge export | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   main(process.argv).then(
     (code) => process.exit(code),
     (err) => {
