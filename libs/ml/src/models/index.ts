@@ -12,3 +12,4 @@ export * from './toy-data';
 export * from './vit';
 export * from './calibration';
 export * from './selector';
+export * from './policy';
