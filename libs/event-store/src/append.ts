@@ -3,6 +3,7 @@ import { EventIdReusedError, WrongExpectedVersionError } from './errors';
 import { eventHash, GENESIS_HASH } from './hash';
 import type { AppendResult, ExpectedVersion, NewEvent, SqlTransaction } from './port';
 import { EVENT_COLUMNS, EventRow, toRecordedEvent } from './rows';
+import { EVENTS_CHANNEL } from './schema';
 import { SqlDatabase, sqlErrorCode, UNIQUE_VIOLATION } from './sql-database';
 import { validateAppend } from './validate';
 
@@ -113,7 +114,10 @@ export async function appendEvents(
   const events = validateAppend(streamId, newEvents, expected);
   for (let attempt = 0; ; attempt++) {
     try {
-      return await db.transaction((tx) => tryAppend(tx, streamId, events, expected));
+      const result = await db.transaction((tx) => tryAppend(tx, streamId, events, expected));
+      // Committed: wake subscribers. A lost notification only delays them until their next poll.
+      await db.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`).catch(() => undefined);
+      return result;
     } catch (err) {
       if (err instanceof Rollback) {
         // A retry of an append that already succeeded looks like a version conflict or a duplicate id.

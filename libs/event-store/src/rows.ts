@@ -2,7 +2,8 @@ import type { JsonObject, RecordedEvent } from './port';
 
 /** Column list every event read selects; ids and xid8 as text so both drivers return strings. */
 export const EVENT_COLUMNS = `position, transaction_id::text AS transaction_id, stream_id, stream_version,
-  event_id::text AS event_id, type, data, metadata, prev_hash, hash, recorded_at`;
+  event_id::text AS event_id, type, data, metadata, prev_hash, hash,
+  to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS recorded_at`;
 
 export interface EventRow {
   position: number | string;
@@ -15,7 +16,8 @@ export interface EventRow {
   metadata: JsonObject;
   prev_hash: string;
   hash: string;
-  recorded_at: Date | string;
+  /** ISO 8601 in UTC with microseconds (formatted by the database, so no Date parsing per row). */
+  recorded_at: string;
 }
 
 export function toRecordedEvent(r: EventRow): RecordedEvent {
@@ -31,6 +33,6 @@ export function toRecordedEvent(r: EventRow): RecordedEvent {
     transactionId: r.transaction_id,
     hash: r.hash,
     prevHash: r.prev_hash,
-    recordedAt: (r.recorded_at instanceof Date ? r.recorded_at : new Date(r.recorded_at)).toISOString(),
+    recordedAt: r.recorded_at,
   };
 }

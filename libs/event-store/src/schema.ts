@@ -1,7 +1,11 @@
 // The one schema both adapters run (PostgreSQL 13+ server and PGlite). Every statement is idempotent;
 // the migration runs in one transaction under an advisory lock, so concurrent openers do not race.
 
-/** Channel notified after every committed insert into events (statement-level trigger). */
+/**
+ * Channel notified after every committed append. The append sends it after COMMIT, not from a trigger:
+ * a transaction that notifies holds a database-wide lock through its commit, which would serialise
+ * every writer's WAL flush.
+ */
 export const EVENTS_CHANNEL = 'forge_events';
 
 const MIGRATION_LOCK = 7305_2026;
@@ -56,20 +60,13 @@ BEGIN
 END
 $fn$;
 
-CREATE OR REPLACE FUNCTION forge_notify_events() RETURNS trigger LANGUAGE plpgsql AS $fn$
-BEGIN
-  PERFORM pg_notify('${EVENTS_CHANNEL}', '');
-  RETURN NULL;
-END
-$fn$;
-
 -- Statement-level, so even an UPDATE or DELETE that matches no row is refused.
 CREATE OR REPLACE TRIGGER events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON events
   FOR EACH STATEMENT EXECUTE FUNCTION forge_refuse_change();
 CREATE OR REPLACE TRIGGER seals_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON seals
   FOR EACH STATEMENT EXECUTE FUNCTION forge_refuse_change();
-CREATE OR REPLACE TRIGGER events_notify AFTER INSERT ON events
-  FOR EACH STATEMENT EXECUTE FUNCTION forge_notify_events();
+DROP TRIGGER IF EXISTS events_notify ON events;
+DROP FUNCTION IF EXISTS forge_notify_events();
 
 REVOKE UPDATE, DELETE, TRUNCATE ON events, seals FROM PUBLIC;
 `;
