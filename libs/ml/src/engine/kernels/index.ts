@@ -1,6 +1,7 @@
 import { getKernel, KernelConfig, registerKernel, Sum, Mean, Transpose, unregisterKernel } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './batch-mat-mul';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
+import { depthwiseConv2dBackpropFilterConfig, depthwiseConv2dBackpropInputConfig } from './depthwise-conv2d-backprop';
 import { fusedMatMulConfig } from './fused-mat-mul';
 import { identityConfig } from './identity';
 import { makeMeanConfig, makeSumConfig } from './reduce';
@@ -26,6 +27,8 @@ export function registerWasmKernelOverrides(): void {
     makeMeanConfig(stock(Mean)),
     identityConfig,
     conv2dBackpropFilterConfig,
+    depthwiseConv2dBackpropFilterConfig,
+    depthwiseConv2dBackpropInputConfig,
   ];
   for (const config of overrides) {
     if (stock(config.kernelName)) unregisterKernel(config.kernelName, 'wasm');

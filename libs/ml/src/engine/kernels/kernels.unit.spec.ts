@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { backendInfo, initBackend, shutdownBackend } from '../backend';
+import { gelu } from '../gelu';
 import { relativeError, seededValues, valuesOn } from '../testing';
 // Gradients are registered by the models' loader (tfjs-core's Node bundle ships without them).
 import '../../models/register-gradients';
@@ -194,6 +195,48 @@ describe('Conv2DBackpropFilter', () => {
       });
     });
   }
+});
+
+describe('depthwise Conv2D gradients', () => {
+  const cases: [string, number[], number[], [number, number], 'same' | 'valid'][] = [
+    ['3×3 same, multiplier 1', [2, 7, 6, 5], [3, 3, 5, 1], [1, 1], 'same'],
+    ['3×3 stride 2 same, multiplier 2', [1, 9, 8, 3], [3, 3, 3, 2], [2, 2], 'same'],
+    ['2×3 valid', [2, 6, 7, 4], [2, 3, 4, 1], [1, 1], 'valid'],
+  ];
+  for (const [name, xShape, fShape, strides, pad] of cases) {
+    it(`${name}: filter and input gradients`, async () => {
+      const make = fixture([xShape, fShape]);
+      await expectParity(() => {
+        const [x, f] = make();
+        const loss = (xx: tf.Tensor, ff: tf.Tensor) => tf.sum(tf.square(tf.depthwiseConv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, strides, pad)));
+        return tf.grads(loss)([x, f]);
+      });
+    });
+  }
+});
+
+describe('gelu', () => {
+  it('equals the tanh form and its gradient', async () => {
+    const make = fixture([[257]]);
+    const tanhForm = (x: tf.Tensor) =>
+      tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))));
+    await expectParity(
+      () => {
+        const x = tf.mul(make()[0], 4);
+        return [gelu(x), tf.grad((v: tf.Tensor) => tf.sum(gelu(v)))(x)];
+      },
+      () => {
+        const x = tf.mul(make()[0], 4);
+        return [tanhForm(x), tf.grad((v: tf.Tensor) => tf.sum(tanhForm(v)))(x)];
+      },
+    );
+  });
+  it('has the known values', () => {
+    const y = gelu(tf.tensor([0, 1, -1, 3])).dataSync();
+    const expected = [0, 1, -1, 3].map((v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))));
+    expected.forEach((e, i) => expect(y[i]).toBeCloseTo(e, 6));
+    expect(y[1]).toBeCloseTo(0.841192, 5);
+  });
 });
 
 describe('a dense + attention block', () => {
