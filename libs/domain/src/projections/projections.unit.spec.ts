@@ -18,7 +18,7 @@ const T = (minute: number) => `2026-01-01T10:${String(minute).padStart(2, '0')}:
 
 /** Runs commands through a decider against one stream of the log, as a handler would. */
 function handle<S, C, E extends DomainEvent>(log: ReturnType<typeof eventLog>, decider: Decider<S, C, E>, streamId: string, command: C): void {
-  const state = log.events.filter((e) => e.streamId === streamId).reduce((s, e) => decider.evolve(s, e as unknown as E), decider.initialState());
+  const state = log.stream(streamId).reduce((s, e) => decider.evolve(s, e as unknown as E), decider.initialState());
   log.append(streamId, decider.decide(command, state));
 }
 

@@ -7,17 +7,23 @@ import type { RecordedLike } from '../shared/recorded';
  */
 export function eventLog(start = '2026-01-01T00:00:00.000Z') {
   const events: RecordedLike<DomainEvent>[] = [];
-  const versions = new Map<string, number>();
+  const byStream = new Map<string, RecordedLike<DomainEvent>[]>();
   const startMs = Date.parse(start);
   return {
     events,
+    /** The events of one stream, as a handler loads them. */
+    stream(streamId: string): RecordedLike<DomainEvent>[] {
+      return byStream.get(streamId) ?? [];
+    },
     append(streamId: string, batch: DomainEvent[]): RecordedLike<DomainEvent>[] {
       const recorded = batch.map((event) => {
-        const streamVersion = (versions.get(streamId) ?? 0) + 1;
-        versions.set(streamId, streamVersion);
+        const stream = byStream.get(streamId) ?? [];
+        byStream.set(streamId, stream);
+        const streamVersion = stream.length + 1;
         const position = events.length + 1;
         const entry = { ...event, streamId, streamVersion, position, recordedAt: new Date(startMs + position * 1000).toISOString() };
         events.push(entry);
+        stream.push(entry);
         return entry;
       });
       return recorded;
