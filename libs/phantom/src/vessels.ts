@@ -12,7 +12,7 @@ export interface VesselSegment {
 }
 
 const STEP = 0.03;
-const MIN_WIDTH = 0.0035;
+const MIN_WIDTH = 0.0055;
 
 /**
  * Grows arteries and veins from the disc: two temporal arcades arching round the macula, two nasal trunks,
@@ -78,7 +78,7 @@ function grow(rng: Rng, out: VesselSegment[], p: { x: number; y: number }, headi
     x = nx;
     y = ny;
     if (x * x + y * y > 1.05) return;
-    if (depth < 3 && step > 1 && rng.chance(depth === 0 ? 0.2 : 0.14)) {
+    if (depth < 3 && step > 1 && rng.chance(depth === 0 ? 0.18 : 0.1)) {
       const dir = rng.chance(0.5) ? 1 : -1;
       grow(rng, out, { x, y }, a + dir * rng.range(0.5, 1.0), w * rng.range(0.55, 0.7), kind, depth + 1, { ...steer, arcadeRadius: 0 });
       w *= 0.88;
