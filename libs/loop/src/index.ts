@@ -1,0 +1,2 @@
+// @forge/loop: the self-improvement loop — evaluation, the promotion gate, the jobs and the demo.
+export * from './gate';
