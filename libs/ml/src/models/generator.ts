@@ -31,6 +31,8 @@ export interface SampleOptions {
   eta?: number;
   /** Sample with the EMA weights (default true), else with the live weights. */
   useEma?: boolean;
+  /** Sample with these weights instead (e.g. a frozen reference copy); overrides useEma. */
+  weights?: ParamStore;
   /** Keep every (x_t, x_{t−1}) pair and its log-probability, for DDPO. */
   recordTrajectory?: boolean;
 }
@@ -166,7 +168,7 @@ export class Generator {
     const steps = options.steps ?? 50;
     const guidance = options.guidance ?? 3;
     const eta = options.eta ?? 0;
-    const store = options.useEma === false ? this.store : this.ema;
+    const store = options.weights ?? (options.useEma === false ? this.store : this.ema);
     const b = options.prompts.length;
     if (b === 0) throw invalid('Generator.sample: no prompts');
     if (!(eta >= 0 && eta <= 1)) throw invalid(`Generator.sample: eta must be in [0, 1], got ${eta}`);

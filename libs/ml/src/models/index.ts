@@ -13,3 +13,4 @@ export * from './vit';
 export * from './calibration';
 export * from './selector';
 export * from './policy';
+export * from './improve';
