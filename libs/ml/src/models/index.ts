@@ -14,3 +14,4 @@ export * from './calibration';
 export * from './selector';
 export * from './policy';
 export * from './improve';
+export * from './persistence';
