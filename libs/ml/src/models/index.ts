@@ -15,3 +15,4 @@ export * from './selector';
 export * from './policy';
 export * from './improve';
 export * from './persistence';
+export * from './fundus-encoder';
