@@ -25,6 +25,9 @@ import { ImportsController } from './imports/imports.controller';
 import { LabelTaskCommandHandler } from './tasks/label-task-command.handler';
 import { RatingsController } from './tasks/ratings.controller';
 import { TasksController } from './tasks/tasks.controller';
+import { ModelsController } from './models/models.controller';
+import { SignaturesController } from './signatures/signatures.controller';
+import { QueueController } from './queue/queue.controller';
 
 @Module({})
 export class AppModule {
@@ -32,7 +35,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot(), JwtModule.register({ secret: config.jwtSecret, signOptions: { algorithm: 'HS256' } })],
-      controllers: [HealthController, AuthController, UsersController, MetricsController, ImagesController, TasksController, RatingsController, AuditController, ImportsController],
+      controllers: [HealthController, AuthController, UsersController, MetricsController, ImagesController, TasksController, RatingsController, AuditController, ImportsController, SignaturesController, ModelsController, QueueController],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: EVENT_STORE, useValue: store },

@@ -9,6 +9,8 @@ import { bearer, startHarness, type Harness } from './testing/api-harness';
 import { fundusPng } from './testing/fundus-png';
 import { registerTestImages } from './testing/image-fixtures';
 import { registeredRoutes } from './testing/routes';
+import { evaluatedSelector } from './models/candidate-fixture';
+import { EVENT_STORE } from './store/event-store.token';
 
 type Caller = 'expert' | 'operator' | 'auditor' | 'admin' | 'service' | 'none';
 const CALLERS: Caller[] = ['expert', 'operator', 'auditor', 'admin', 'service', 'none'];
@@ -106,6 +108,28 @@ const MATRIX: Record<string, Entry> = {
   'GET /audit/state': { allow: ['auditor', 'admin'], request: (_c, _r, req) => req('GET', '/audit/state?asOfPosition=3') },
   'GET /audit/verify': { allow: ['auditor', 'admin'], request: (_c, _r, req) => req('GET', '/audit/verify') },
   'GET /audit/export': { allow: ['auditor', 'admin'], request: (_c, _r, req) => req('GET', '/audit/export') },
+
+  'POST /signatures': {
+    allow: ['operator', 'auditor', 'admin'],
+    request: (_c, caller, req) => req('POST', '/signatures').send({ stream: 'user-root', revision: 1, meaning: 'review', password: `${caller}-password-1` }),
+  },
+  'GET /queue/tasks/:taskId': { allow: ['expert'], request: async (c, caller, req) => req('GET', `/queue/tasks/${caller === 'expert' ? await c.claimed(caller) : randomUUID()}`) },
+  'POST /queue/tasks/:taskId/release': {
+    allow: ['expert'],
+    request: async (c, caller, req) => req('POST', `/queue/tasks/${caller === 'expert' ? await c.claimed(caller) : randomUUID()}/release`).send({}),
+  },
+  'GET /models': { allow: ['operator', 'auditor', 'admin'], request: (_c, _r, req) => req('GET', '/models') },
+  'POST /models/:model/versions/:version/promote': {
+    allow: ['operator', 'admin'],
+    request: async (c, caller, req) =>
+      req('POST', `/models/selector/versions/${await evaluatedSelector(c.h.app.get(EVENT_STORE), `p${c.n()}`)}/promote`).send({ password: `${caller}-password-1`, reason: 'matrix' }),
+  },
+  'POST /models/:model/versions/:version/reject': {
+    allow: ['operator', 'admin'],
+    request: async (c, caller, req) =>
+      req('POST', `/models/selector/versions/${await evaluatedSelector(c.h.app.get(EVENT_STORE), `r${c.n()}`)}/reject`).send({ password: `${caller}-password-1`, reason: 'matrix' }),
+  },
+
 
   'POST /imports/datasets/upload': {
     allow: ['operator', 'admin'],
