@@ -20,7 +20,7 @@ import { UserCommandHandler } from './users/user-command.handler';
 import { UsersController } from './users/users.controller';
 import { AuditController } from './audit/audit.controller';
 import { ImagesController } from './images/images.controller';
-import { ImportDatasetHandler } from './imports/import-dataset.handler';
+import { ImportCsvHandler } from './imports/import-csv.handler';
 import { ImportsController } from './imports/imports.controller';
 import { LabelTaskCommandHandler } from './tasks/label-task-command.handler';
 import { RatingsController } from './tasks/ratings.controller';
@@ -48,7 +48,7 @@ export class AppModule {
         FirstAdmin,
         UserCommandHandler,
         LabelTaskCommandHandler,
-        ImportDatasetHandler,
+        ImportCsvHandler,
       ],
     };
   }

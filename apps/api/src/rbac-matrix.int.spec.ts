@@ -130,7 +130,6 @@ const MATRIX: Record<string, Entry> = {
       req('POST', `/models/selector/versions/${await evaluatedSelector(c.h.app.get(EVENT_STORE), `r${c.n()}`)}/reject`).send({ password: `${caller}-password-1`, reason: 'matrix' }),
   },
 
-
   'POST /imports/datasets/upload': {
     allow: ['operator', 'admin'],
     request: async (c, _r, req) => {
@@ -148,6 +147,25 @@ const MATRIX: Record<string, Entry> = {
       fs.writeFileSync(path.join(c.h.config.importRoot, `s${n}.png`), await fundusPng(n + 100));
       fs.writeFileSync(path.join(c.h.config.importRoot, `s${n}.csv`), `path,text,modality\ns${n}.png,Server image ${n},fundus\n`);
       return req('POST', '/imports/datasets/server-path').send({ path: `s${n}.csv`, reason: 'matrix' });
+    },
+  },
+  'POST /imports/ratings/upload': {
+    allow: ['operator', 'admin'],
+    request: async (c, _r, req) => {
+      const n = c.n();
+      return req('POST', '/imports/ratings/upload')
+        .field('reason', 'matrix')
+        .attach('csv', Buffer.from(`image_path,rating,modality,expert_level,prompt\nr${n}.png,2,fundus,senior,Rated image ${n}\n`), `r${n}.csv`)
+        .attach('images', await fundusPng(n + 7), `r${n}.png`);
+    },
+  },
+  'POST /imports/ratings/server-path': {
+    allow: ['operator', 'admin'],
+    request: async (c, _r, req) => {
+      const n = c.n();
+      fs.writeFileSync(path.join(c.h.config.importRoot, `q${n}.png`), await fundusPng(n + 50));
+      fs.writeFileSync(path.join(c.h.config.importRoot, `q${n}.csv`), `image_path,rating,modality,expert_level,prompt\nq${n}.png,3,fundus,junior,Rated ${n}\n`);
+      return req('POST', '/imports/ratings/server-path').send({ path: `q${n}.csv`, reason: 'matrix' });
     },
   },
 };

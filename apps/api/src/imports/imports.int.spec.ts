@@ -96,4 +96,35 @@ describe('dataset import over HTTP', () => {
     expect(res.status).toBe(413);
     await h.http.post('/imports/datasets/upload').set(bearer(h.tokens.operator)).send({ csv: 'x' }).expect(400);
   });
+
+  it("imports MINIM's ratings CSV with its images: a rating of 4 → 400 naming row and field, nothing appended; then rated tasks", async () => {
+    const [g1, g2] = [await fundusPng(120), await fundusPng(140)];
+    const header = 'image_path,rating,modality,expert_level,prompt\n';
+    const before = await eventCount();
+    const bad = await h.http
+      .post('/imports/ratings/upload')
+      .set(bearer(h.tokens.operator))
+      .field('reason', 'MINIM ratings')
+      .attach('csv', Buffer.from(header + 'gen/1.png,3,fundus,senior,Normal fundus\ngen/2.png,4,fundus,junior,Drusen\n'), 'ratings.csv')
+      .attach('images', g1, '1.png')
+      .attach('images', g2, '2.png')
+      .expect(400);
+    expect(bad.body.problems).toEqual([expect.objectContaining({ file: 'ratings.csv', row: 2, field: 'rating' })]);
+    expect(await eventCount()).toBe(before);
+
+    const ok = await h.http
+      .post('/imports/ratings/upload')
+      .set(bearer(h.tokens.operator))
+      .field('reason', 'MINIM ratings')
+      .attach('csv', Buffer.from(header + 'gen/1.png,3,fundus,senior,Normal fundus\ngen/2.png,1,fundus,junior,Drusen\ngen/1.png,2,fundus,junior,Normal fundus\n'), 'ratings.csv')
+      .attach('images', g1, '1.png')
+      .attach('images', g2, '2.png')
+      .expect(201);
+    expect(ok.body).toMatchObject({ imageCount: 2, ratingCount: 3 });
+    const tasks = await h.http.get('/tasks?status=Completed').set(bearer(h.tokens.auditor)).expect(200);
+    expect(tasks.body.total).toBe(3);
+    const state = JSON.parse((await h.http.get(`/audit/state?asOfTime=${encodeURIComponent(new Date().toISOString())}`).set(bearer(h.tokens.auditor)).expect(200)).text);
+    const ratings = Object.values(state.ratingsByImage as Record<string, unknown>);
+    expect(JSON.stringify(ratings)).toMatch(/minim-senior/);
+  });
 });

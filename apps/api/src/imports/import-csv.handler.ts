@@ -2,12 +2,14 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { CommandMetadata } from '@forge/domain';
 import { importDataset, type ImageSource } from '@forge/ingest';
+import { interimImportRatings } from './interim-import-ratings';
 import { API_CONFIG, type ApiConfig } from '../config/api-config';
 import { EVENT_STORE } from '../store/event-store.token';
 import type { EventStore } from '../store/port';
 
-export class ImportDatasetCommand {
+export class ImportCsvCommand {
   constructor(
+    readonly kind: 'dataset' | 'ratings',
     readonly csvText: string,
     readonly csvName: string,
     readonly images: ImageSource,
@@ -16,15 +18,18 @@ export class ImportDatasetCommand {
   ) {}
 }
 
-/** All-or-nothing import through @forge/ingest: every row and image is checked before the one append. */
-@CommandHandler(ImportDatasetCommand)
-export class ImportDatasetHandler implements ICommandHandler<ImportDatasetCommand> {
+/** All-or-nothing imports: every row and image is checked before anything is appended. */
+@CommandHandler(ImportCsvCommand)
+export class ImportCsvHandler implements ICommandHandler<ImportCsvCommand> {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
-  execute(c: ImportDatasetCommand) {
+  execute(c: ImportCsvCommand) {
+    if (c.kind === 'ratings') {
+      return interimImportRatings({ store: this.store, dataDir: this.config.dataDir, csvText: c.csvText, csvName: c.csvName, images: c.images, metadata: c.metadata });
+    }
     return importDataset({ store: this.store, dataDir: this.config.dataDir, csvText: c.csvText, csvName: c.csvName, images: c.images, metadata: c.metadata, name: c.name });
   }
 }
