@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { measureNativeSgemm } from '@forge/native-sgemm';
 import { Benchmark, BenchOptions, BenchRow, compared } from './harness';
-import type { MatMulCase, ProbeRequest, ProbeResult } from './ml-matmul-probe';
+import { REFERENCE_STEP, type MatMulCase, type ProbeRequest, type ProbeResult } from './ml-matmul-probe';
 
 // matMul GFLOP/s of our fixed wasm backend (1 and 2 threads) against stock wasm, the plain JS
 // cpu backend and native OpenBLAS SGEMM, all measured in this run. Ratios are ours / native at
@@ -24,7 +24,7 @@ const CASES: MatMulCase[] = [
 
 interface Variant {
   label: string;
-  request: Omit<ProbeRequest, 'cases' | 'runs'>;
+  request: Omit<ProbeRequest, 'cases' | 'runs' | 'step'>;
   nativeThreads: number;
 }
 
@@ -60,6 +60,14 @@ async function matMulRows(options: BenchOptions): Promise<BenchRow[]> {
       }
     }
   }
+  const stepBaseline = new Map<number, number>();
+  for (const threads of [1, 2]) {
+    try {
+      stepBaseline.set(threads, measureNativeSgemm(REFERENCE_STEP.batch * REFERENCE_STEP.tokens, 4 * REFERENCE_STEP.dim, REFERENCE_STEP.dim, threads, options.runs).gflops);
+    } catch {
+      break;
+    }
+  }
   const rows: BenchRow[] = [];
   for (const c of cases) {
     for (const threads of [1, 2]) {
@@ -71,12 +79,21 @@ async function matMulRows(options: BenchOptions): Promise<BenchRow[]> {
     // The JS backend needs ~1 s per product: fewer runs keep the benchmark short.
     const runs = variant.request.backend === 'cpu' ? Math.min(options.runs, 3) : options.runs;
     options.log(`ml bench: ${variant.label} (${runs} runs per case)`);
-    const result = probe({ ...variant.request, runs, cases });
+    // The reference training step takes ~20 s per step on the JS backend: not measured there.
+    const result = probe({ ...variant.request, runs, cases, step: variant.request.backend === 'wasm' });
     for (const c of cases) {
       const value = result.gflops[c.name];
       const baseline = native.get(`${c.name}|${variant.nativeThreads}`);
       const name = `matmul ${c.name} ${variant.label}${variant.request.backend === 'wasm' ? ` (${result.threads} thr)` : ''}`;
       rows.push(baseline === undefined ? { name, value, unit: 'GFLOP/s' } : compared(name, value, 'GFLOP/s', baseline));
+    }
+    if (result.step) {
+      const { layers, dim, tokens, batch } = REFERENCE_STEP;
+      const label = `reference training step (${layers}×transformer D${dim}, ${batch}×${tokens} tokens) ${variant.label} (${result.threads} thr)`;
+      rows.push({ name: `${label} time`, value: result.step.ms, unit: 'ms' });
+      // Baseline: native SGEMM at the step's dominant shape (the MLP GEMM), same thread count.
+      const baseline = stepBaseline.get(variant.nativeThreads);
+      rows.push(baseline === undefined ? { name: label, value: result.step.gflops, unit: 'GFLOP/s' } : compared(label, result.step.gflops, 'GFLOP/s', baseline));
     }
   }
   return rows;

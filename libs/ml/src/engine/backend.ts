@@ -20,7 +20,11 @@ export interface BackendInfo {
 export interface InitBackendOptions {
   /** Force a backend; by default the fastest available is chosen. */
   prefer?: BackendName;
-  /** WebAssembly threads; default 2 (both cores of the target machine), capped at the logical cores. */
+  /**
+   * WebAssembly threads; default `FORGE_ML_THREADS` or 2 (both cores of the target machine),
+   * capped at the logical cores. On a machine crowded with other processes 1 can be faster:
+   * every kernel waits for its slowest thread.
+   */
   threads?: number;
   /**
    * Our wasm kernel overrides; default true. `false` runs the stock 4.22 kernels, which only
@@ -96,7 +100,7 @@ async function start(options: InitBackendOptions): Promise<BackendInfo> {
   }
   if (prefer === undefined || prefer === 'wasm') {
     try {
-      return await startWasm(options.threads ?? 2, options.kernelOverrides ?? true);
+      return await startWasm(options.threads ?? threadsFromEnvironment(), options.kernelOverrides ?? true);
     } catch (err) {
       if (prefer === 'wasm') throw err;
       (options.log ?? ((l: string) => process.stderr.write(l + '\n')))(`ml backend: wasm failed to start (${(err as Error).message}); using cpu`);
@@ -105,6 +109,14 @@ async function start(options: InitBackendOptions): Promise<BackendInfo> {
   await tf.setBackend('cpu');
   await tf.ready();
   return { name: 'cpu', threads: 1, simd: false, version: `@tensorflow/tfjs-backend-cpu@${tf.version_core}` };
+}
+
+function threadsFromEnvironment(): number {
+  const raw = process.env.FORGE_ML_THREADS;
+  if (raw === undefined || raw === '') return 2;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw Object.assign(new Error(`FORGE_ML_THREADS must be a positive integer, got '${raw}'`), { code: 'INVALID_CONFIG' });
+  return n;
 }
 
 async function tryNative(): Promise<BackendInfo | undefined> {

@@ -6,6 +6,7 @@ import { fusedMatMulConfig } from './fused-mat-mul';
 import { identityConfig } from './identity';
 import { makeMeanConfig, makeSumConfig } from './reduce';
 import { makeTransposeConfig } from './transpose';
+import { unsortedSegmentSumConfig } from './unsorted-segment-sum';
 
 export { batchMatMulFast } from './batch-mat-mul';
 
@@ -29,6 +30,7 @@ export function registerWasmKernelOverrides(): void {
     conv2dBackpropFilterConfig,
     depthwiseConv2dBackpropFilterConfig,
     depthwiseConv2dBackpropInputConfig,
+    unsortedSegmentSumConfig,
   ];
   for (const config of overrides) {
     if (stock(config.kernelName)) unregisterKernel(config.kernelName, 'wasm');

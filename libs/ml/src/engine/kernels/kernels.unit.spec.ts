@@ -215,6 +215,22 @@ describe('depthwise Conv2D gradients', () => {
   }
 });
 
+describe('UnsortedSegmentSum (the gradient of gather)', () => {
+  it('matches the cpu backend for an embedding lookup with repeated ids', async () => {
+    const make = fixture([[11, 6]]);
+    const ids = [3, 0, 3, 10, 7, 3, 1];
+    await expectParity(() => {
+      const [table] = make();
+      const idx = tf.tensor2d([ids.slice(0, 4).concat(ids.slice(0, 3)), ids], [2, 7], 'int32');
+      return tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.gather(t, idx))))(table);
+    });
+  });
+  it('drops out-of-range ids', async () => {
+    const make = fixture([[5, 3]]);
+    await expectParity(() => tf.unsortedSegmentSum(make()[0], tf.tensor1d([0, 4, -1, 2, 4], 'int32'), 4));
+  });
+});
+
 describe('gelu', () => {
   it('equals the tanh form and its gradient', async () => {
     const make = fixture([[257]]);
