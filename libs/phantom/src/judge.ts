@@ -156,7 +156,8 @@ function sharpness(P: Planes, fov: FieldOfView): number {
   boxBlur(s, size, 1);
   const mean = quantile(P.g.filter((_, p) => fov.interior[p] === 1), 0.5) || 1e-3;
   const grads: number[] = [];
-  const scale = size / 128; // gradients per pixel shrink as the image grows
+  // Gradients per pixel shrink as the image grows; below 128 px edges are already about a pixel wide.
+  const scale = Math.max(1, size / 128);
   for (let y = 1; y < size - 1; y++) {
     for (let x = 1; x < size - 1; x++) {
       const p = y * size + x;
