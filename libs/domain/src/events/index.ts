@@ -70,3 +70,4 @@ export const DOMAIN_EVENT_TYPES = Object.keys(TYPES).sort() as DomainEventType[]
 export function isDomainEventType(type: string): type is DomainEventType {
   return Object.prototype.hasOwnProperty.call(TYPES, type);
 }
+export * from './event-shapes';

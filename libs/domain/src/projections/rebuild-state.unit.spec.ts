@@ -11,6 +11,7 @@ import { streams } from '../shared/streams';
 import { eventLog } from '../testing/event-log';
 import { at } from '../testing/fixtures';
 import { rebuildState, rebuildStateJson } from './rebuild-state';
+import { eventProblem } from '../events/event-shapes';
 
 /** Small deterministic generator (mulberry32), so the log is the same on every run. */
 function random(seed: number) {
@@ -106,6 +107,10 @@ describe('rebuildState', () => {
     expect(rebuildState(events, { asOfPosition: middle }).asOf).toMatchObject({ lastPosition: middle, events: prefix.length });
     // the model was promoted at the very end: not yet in the past state
     expect(JSON.parse(past).modelVersions.selector.promoted).toBeNull();
+  });
+
+  it('is made of events that pass the outside-event checks (the deciders write valid events)', () => {
+    expect(events.map((e) => eventProblem(e, `position ${e.position}`)).filter((p) => p !== null)).toEqual([]);
   });
 
   it('as of a time keeps the events recorded up to it', () => {
