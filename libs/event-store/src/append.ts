@@ -5,12 +5,20 @@ import type { AppendResult, ExpectedVersion, NewEvent, SqlTransaction } from './
 import { EVENT_COLUMNS, EventRow, toRecordedEvent } from './rows';
 import { EVENTS_CHANNEL } from './schema';
 import { SqlDatabase, sqlErrorCode, UNIQUE_VIOLATION } from './sql-database';
+import { StreamHeadCache, StreamHeadState } from './stream-heads';
 import { validateAppend } from './validate';
 
-// One append = one transaction: lock (or create) the stream row, check the expected version, insert the
-// batch with consecutive versions and chained hashes, move the stream head. Happy path: 2 statements.
+// An append builds the batch's hash chain on the stream head it knows (cached, or read), then moves the
+// head and inserts the batch in ONE statement (forge_append) that the database refuses if the head moved.
+// Under heavy contention on one stream it falls back to locking the head row inside a transaction.
 
-/** Thrown inside the transaction to roll it back; handled by `appendEvents`. */
+/** forge_append's refusals (see schema.ts). */
+const HEAD_MOVED = 'FS001';
+const IDS_STORED = 'FS002';
+/** Optimistic attempts before taking the row lock. */
+const OPTIMISTIC_ATTEMPTS = 3;
+
+/** Thrown inside the locked transaction to roll it back; handled by `lockedAppend`. */
 class Rollback {
   constructor(readonly reason: 'version' | 'ids_exist', readonly actual: number) {}
 }
@@ -31,6 +39,35 @@ SELECT position FROM ins ORDER BY stream_version`;
 const INSERT_INTO_EXISTING = INSERT_BATCH('UPDATE streams SET version = $3, last_hash = $4 WHERE stream_id = $1');
 const INSERT_INTO_NEW = INSERT_BATCH('INSERT INTO streams (stream_id, version, last_hash) VALUES ($1, $3, $4)');
 
+interface ChainedEvent {
+  id: string;
+  type: string;
+  data: NewEvent['data'];
+  metadata: NewEvent['metadata'];
+  v: number;
+  prev: string;
+  hash: string;
+}
+
+/** The batch with versions and hashes following the given head. */
+function chain(streamId: string, head: StreamHeadState, events: NewEvent[]): ChainedEvent[] {
+  let prev = head.hash;
+  return events.map((e, i) => {
+    const v = head.version + 1 + i;
+    const hash = eventHash(prev, { streamId, streamVersion: v, eventId: e.id, type: e.type, data: e.data, metadata: e.metadata });
+    const row = { id: e.id, type: e.type, data: e.data, metadata: e.metadata, v, prev, hash };
+    prev = hash;
+    return row;
+  });
+}
+
+const NO_STREAM: StreamHeadState = { version: 0, hash: GENESIS_HASH };
+
+async function readHead(db: SqlDatabase, streamId: string): Promise<StreamHeadState> {
+  const r = await db.query<{ version: number; last_hash: string }>('SELECT version, last_hash FROM streams WHERE stream_id = $1', [streamId]);
+  return r.rows.length ? { version: Number(r.rows[0].version), hash: r.rows[0].last_hash } : NO_STREAM;
+}
+
 function versionMatches(expected: ExpectedVersion, actual: number): boolean {
   if (expected === 'any') return true;
   if (expected === 'no_stream') return actual === 0;
@@ -38,7 +75,7 @@ function versionMatches(expected: ExpectedVersion, actual: number): boolean {
   return expected === actual;
 }
 
-async function tryAppend(tx: SqlTransaction, streamId: string, events: NewEvent[], expected: ExpectedVersion): Promise<AppendResult> {
+async function appendUnderLock(tx: SqlTransaction, streamId: string, events: NewEvent[], expected: ExpectedVersion): Promise<AppendResult> {
   const head = await tx.query<{ version: number; last_hash: string }>(
     'SELECT version, last_hash FROM streams WHERE stream_id = $1 FOR UPDATE',
     [streamId],
@@ -47,14 +84,7 @@ async function tryAppend(tx: SqlTransaction, streamId: string, events: NewEvent[
   const version = exists ? Number(head.rows[0].version) : 0;
   if (!versionMatches(expected, version)) throw new Rollback('version', version);
 
-  let prev = exists ? head.rows[0].last_hash : GENESIS_HASH;
-  const batch = events.map((e, i) => {
-    const v = version + 1 + i;
-    const hash = eventHash(prev, { streamId, streamVersion: v, eventId: e.id, type: e.type, data: e.data, metadata: e.metadata });
-    const row = { id: e.id, type: e.type, data: e.data, metadata: e.metadata, v, prev, hash };
-    prev = hash;
-    return row;
-  });
+  const batch = chain(streamId, exists ? { version, hash: head.rows[0].last_hash } : NO_STREAM, events);
   const last = batch[batch.length - 1];
   const inserted = await tx.query<{ position: number | string }>(exists ? INSERT_INTO_EXISTING : INSERT_INTO_NEW, [
     streamId,
@@ -102,28 +132,70 @@ async function currentVersion(db: SqlDatabase, streamId: string): Promise<number
   return r.rows.length ? Number(r.rows[0].version) : 0;
 }
 
-/** Retries of an 'any' append that lost a race creating the stream. */
+/** Retries of a locked 'any' append that lost a race creating the stream. */
 const MAX_ANY_RETRIES = 5;
+
+/** A version conflict, unless the batch turns out to be stored already (a retry of a successful append). */
+async function refuse(db: SqlDatabase, streamId: string, events: NewEvent[], expected: ExpectedVersion, actual: number): Promise<AppendResult> {
+  const stored = await findStoredBatch(db, streamId, events);
+  if (stored) return stored;
+  throw new WrongExpectedVersionError(streamId, expected, actual);
+}
 
 export async function appendEvents(
   db: SqlDatabase,
+  heads: StreamHeadCache,
   streamId: string,
   newEvents: NewEvent[],
   expected: ExpectedVersion = 'any',
 ): Promise<AppendResult> {
   const events = validateAppend(streamId, newEvents, expected);
-  for (let attempt = 0; ; attempt++) {
+  let head = heads.get(streamId);
+  let result: AppendResult | undefined;
+  for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS && !result; attempt++) {
+    // A cached head that disagrees with the caller may just be stale: ask the database.
+    if (!head || !versionMatches(expected, head.version)) head = await readHead(db, streamId);
+    if (!versionMatches(expected, head.version)) return refuse(db, streamId, events, expected, head.version);
+    const batch = chain(streamId, head, events);
+    const last = batch[batch.length - 1];
     try {
-      const result = await db.transaction((tx) => tryAppend(tx, streamId, events, expected));
-      // Committed: wake subscribers. A lost notification only delays them until their next poll.
-      await db.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`).catch(() => undefined);
-      return result;
+      const r = await db.query<{ positions: Array<number | string> }>('SELECT forge_append($1, $2, $3, $4::jsonb) AS positions', [
+        streamId,
+        head.version,
+        head.hash,
+        JSON.stringify(batch),
+      ]);
+      heads.set(streamId, { version: last.v, hash: last.hash });
+      result = { streamId, streamVersion: last.v, positions: r.rows[0].positions.map(Number) };
     } catch (err) {
-      if (err instanceof Rollback) {
-        // A retry of an append that already succeeded looks like a version conflict or a duplicate id.
+      heads.delete(streamId);
+      head = undefined;
+      const code = sqlErrorCode(err);
+      if (code === IDS_STORED) {
         const stored = await findStoredBatch(db, streamId, events);
         if (stored) return stored;
-        if (err.reason === 'version') throw new WrongExpectedVersionError(streamId, expected, err.actual);
+      } else if (code !== HEAD_MOVED && code !== UNIQUE_VIOLATION) {
+        throw err;
+      }
+      // Another writer moved the head (or the ids' writer rolled back): look again.
+    }
+  }
+  // Still losing races on a busy stream: wait for the row lock instead.
+  result ??= await lockedAppend(db, streamId, events, expected);
+  // Committed: wake subscribers. A lost notification only delays them until their next poll.
+  await db.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`).catch(() => undefined);
+  return result;
+}
+
+async function lockedAppend(db: SqlDatabase, streamId: string, events: NewEvent[], expected: ExpectedVersion): Promise<AppendResult> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await db.transaction((tx) => appendUnderLock(tx, streamId, events, expected));
+    } catch (err) {
+      if (err instanceof Rollback) {
+        if (err.reason === 'version') return refuse(db, streamId, events, expected, err.actual);
+        const stored = await findStoredBatch(db, streamId, events);
+        if (stored) return stored;
         // The conflicting ids vanished (their transaction rolled back): try again.
         if (attempt < MAX_ANY_RETRIES) continue;
         throw new WrongExpectedVersionError(streamId, expected, await currentVersion(db, streamId));
@@ -133,9 +205,7 @@ export async function appendEvents(
         const stored = await findStoredBatch(db, streamId, events);
         if (stored) return stored;
         const actual = await currentVersion(db, streamId);
-        if (!versionMatches(expected, actual) || attempt >= MAX_ANY_RETRIES) {
-          throw new WrongExpectedVersionError(streamId, expected, actual);
-        }
+        if (!versionMatches(expected, actual) || attempt >= MAX_ANY_RETRIES) throw new WrongExpectedVersionError(streamId, expected, actual);
         continue;
       }
       throw err;

@@ -60,6 +60,42 @@ BEGIN
 END
 $fn$;
 
+-- The append itself, one statement: move the stream head from the version and hash the writer computed
+-- its chain on (refused with FS001 if another writer moved it first), then insert the batch (refused with
+-- FS002 if any event id is stored already). Any refusal aborts the whole statement, so nothing is half done.
+CREATE OR REPLACE FUNCTION forge_append(p_stream text, p_from_version integer, p_from_hash text, p_batch jsonb)
+RETURNS bigint[] LANGUAGE plpgsql AS $fn$
+DECLARE
+  n integer := jsonb_array_length(p_batch);
+  last_event jsonb := p_batch -> (jsonb_array_length(p_batch) - 1);
+  positions bigint[];
+BEGIN
+  IF p_from_version = 0 THEN
+    INSERT INTO streams (stream_id, version, last_hash)
+      VALUES (p_stream, (last_event->>'v')::integer, last_event->>'hash')
+      ON CONFLICT (stream_id) DO NOTHING;
+  ELSE
+    UPDATE streams SET version = (last_event->>'v')::integer, last_hash = last_event->>'hash'
+      WHERE stream_id = p_stream AND version = p_from_version AND last_hash = p_from_hash;
+  END IF;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'stream % is no longer at version %', p_stream, p_from_version USING ERRCODE = 'FS001';
+  END IF;
+  WITH ins AS (
+    INSERT INTO events (stream_id, stream_version, event_id, type, data, metadata, prev_hash, hash)
+    SELECT p_stream, (e->>'v')::integer, (e->>'id')::uuid, e->>'type', e->'data', e->'metadata', e->>'prev', e->>'hash'
+    FROM jsonb_array_elements(p_batch) WITH ORDINALITY AS x(e, ord) ORDER BY ord
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING position, stream_version
+  )
+  SELECT array_agg(position ORDER BY stream_version) INTO positions FROM ins;
+  IF coalesce(cardinality(positions), 0) <> n THEN
+    RAISE EXCEPTION 'an event id of the batch for stream % is stored already', p_stream USING ERRCODE = 'FS002';
+  END IF;
+  RETURN positions;
+END
+$fn$;
+
 -- Statement-level, so even an UPDATE or DELETE that matches no row is refused.
 CREATE OR REPLACE TRIGGER events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON events
   FOR EACH STATEMENT EXECUTE FUNCTION forge_refuse_change();

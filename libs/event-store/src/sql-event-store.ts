@@ -15,6 +15,7 @@ import { readAllAfter, readAllPages, readStreamEvents } from './read';
 import { EVENTS_CHANNEL, MIGRATION_SQL } from './schema';
 import { listSeals, sealIn, StoredSeal } from './seal';
 import type { SqlDatabase } from './sql-database';
+import { StreamHeadCache } from './stream-heads';
 import { CatchUpOptions, CatchUpSubscription } from './subscription';
 import { FullVerifyReport, verifyIn } from './verify';
 
@@ -46,6 +47,7 @@ export interface SqlEventStore extends EventStore {
 /** The adapter-independent store: everything is SQL, the same on the server and in PGlite. */
 export class SqlEventStoreBase implements SqlEventStore {
   private readonly subscriptions = new Set<CatchUpSubscription>();
+  private readonly heads = new StreamHeadCache();
   private unlisten: Promise<() => Promise<void>> | undefined;
   private closed = false;
 
@@ -61,7 +63,7 @@ export class SqlEventStoreBase implements SqlEventStore {
   }
 
   append(streamId: string, events: NewEvent[], expectedVersion: ExpectedVersion = 'any'): Promise<AppendResult> {
-    return appendEvents(this.db, streamId, events, expectedVersion);
+    return appendEvents(this.db, this.heads, streamId, events, expectedVersion);
   }
 
   readStream(streamId: string, options?: { fromVersion?: number; toVersion?: number }): Promise<RecordedEvent[]> {

@@ -124,7 +124,7 @@ describe('PostgresEventStore — server-only behaviour', () => {
       }
       for (;;) {
         const r = await store.query<{ n: string }>(
-          `SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'forge-crash-writer' AND state = 'active' AND query LIKE '%INSERT INTO events%'`,
+          `SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'forge-crash-writer' AND state = 'active' AND (query LIKE '%forge_append%' OR query LIKE '%INSERT INTO events%')`,
         );
         if (Number(r.rows[0].n) > 0) break;
         if (Date.now() > deadline) throw new Error('the writer never reached an INSERT');
