@@ -54,6 +54,7 @@ class InProcessConsumer implements RunningConsumer {
   private readonly waker = new Waker();
   private checkpoint: GlobalCheckpoint = { transactionId: '0', position: 0 };
   private running = false;
+  private afterCommitOwed = false;
   private loop?: Promise<void>;
   private iteration = 0;
   private waiters: { after: number; resolve: () => void; reject: (e: Error) => void }[] = [];
@@ -128,7 +129,13 @@ class InProcessConsumer implements RunningConsumer {
   /** Returns how many events the batch read (handled or skipped). */
   private async handleBatch(): Promise<number> {
     const events = await this.store.readAll({ after: this.checkpoint, limit: this.options.batchSize ?? 200 });
-    if (events.length === 0) return 0;
+    if (events.length === 0) {
+      if (this.afterCommitOwed && this.def.afterCommit) {
+        await this.def.afterCommit();
+        this.afterCommitOwed = false;
+      }
+      return 0;
+    }
     const last = events[events.length - 1];
     const next: GlobalCheckpoint = { transactionId: last.transactionId, position: last.position };
     const wanted: IntegrationEvent[] = events.filter((e) => this.categories.has(categoryOf(e.streamId))).map(toIntegrationEvent);
@@ -151,7 +158,12 @@ class InProcessConsumer implements RunningConsumer {
     });
     if (moved) {
       this.checkpoint = next;
-      if (effects > 0 && this.def.afterCommit) await this.def.afterCommit();
+      if ((effects > 0 || this.afterCommitOwed) && this.def.afterCommit) {
+        // Owed until it succeeds once: a failed run must not wait for the next new event.
+        this.afterCommitOwed = true;
+        await this.def.afterCommit();
+        this.afterCommitOwed = false;
+      }
     }
     return events.length;
   }

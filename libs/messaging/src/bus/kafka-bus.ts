@@ -80,6 +80,7 @@ class KafkaConsumer implements RunningConsumer {
   /** Next offset to handle, per `topic:partition`, as far as this process got. */
   private readonly done = new Map<string, bigint>();
   private stopped = false;
+  private afterCommitOwed = false;
 
   constructor(
     kafka: Kafka,
@@ -128,7 +129,12 @@ class KafkaConsumer implements RunningConsumer {
       if (!(err instanceof InvalidMessageError)) throw err; // retried by kafkajs from this offset
       await this.deadLetter(topic, partition, message, err.message);
     }
-    if (handled && this.def.afterCommit) await this.def.afterCommit();
+    if ((handled || this.afterCommitOwed) && this.def.afterCommit) {
+      // Owed until it succeeds once: a failed run must not wait for the next new event.
+      this.afterCommitOwed = true;
+      await this.def.afterCommit();
+      this.afterCommitOwed = false;
+    }
     const key = `${topic}:${partition}`;
     const next = BigInt(message.offset) + 1n;
     if (next > (this.done.get(key) ?? 0n)) this.done.set(key, next);

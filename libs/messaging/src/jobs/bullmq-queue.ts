@@ -14,6 +14,9 @@ import {
   type ProcessOptions,
 } from './port';
 
+/** Finished jobs are kept this long, so a late duplicate still finds its job. */
+const RETENTION_SECONDS = 14 * 24 * 3600;
+
 export interface BullMqQueueOptions {
   /** Redis key prefix, so several deployments (or test files) can share one Redis. */
   prefix?: string;
@@ -29,7 +32,7 @@ export interface BullMqQueueOptions {
 export class BullMqJobQueue implements JobQueue {
   private readonly connection: Redis;
   private readonly queues = new Map<string, Queue>();
-  private readonly workers = new Set<Worker>();
+  private readonly workers = new Set<() => Promise<void>>();
   private readonly prefix: string;
   private readonly defaults: JobsOptions;
   private readonly logger: Logger;
@@ -45,7 +48,7 @@ export class BullMqJobQueue implements JobQueue {
     this.defaults = {
       attempts: options.attempts ?? 3,
       backoff: { type: 'exponential', delay: options.backoffMs ?? 1000 },
-      removeOnComplete: { age: 14 * 24 * 3600 },
+      removeOnComplete: { age: RETENTION_SECONDS },
       removeOnFail: { age: 30 * 24 * 3600 },
     };
   }
@@ -60,15 +63,16 @@ export class BullMqJobQueue implements JobQueue {
   }
 
   async enqueue(name: string, jobId: string, payload: unknown): Promise<EnqueueResult> {
-    const q = this.queue(name);
-    const before = await q.getJob(jobId);
-    if (before) return { jobId, created: false };
-    const job = await q.add(name, payload, { jobId });
-    // A concurrent enqueue of the same id returns the job the other one created.
-    return { jobId: job.id ?? jobId, created: true };
+    // BullMQ itself refuses a second job with this id (atomically, in Redis); the marker only tells the
+    // caller whether this call was the one that added it.
+    const marker = `${this.prefix}:${name}:enqueued:${jobId}`;
+    const first = await this.connection.set(marker, '1', 'EX', RETENTION_SECONDS, 'NX');
+    await this.queue(name).add(name, payload, { jobId });
+    return { jobId, created: first === 'OK' };
   }
 
   async process<P, R>(definition: JobDefinition<P>, processor: JobProcessor<P, R>, options: ProcessOptions = {}): Promise<JobWorker> {
+    const workerConnection = this.connection.duplicate();
     const worker = new Worker(
       definition.name,
       async (job: Job) => {
@@ -88,24 +92,27 @@ export class BullMqJobQueue implements JobQueue {
           throw err;
         }
       },
-      { connection: this.connection.duplicate(), prefix: this.prefix, concurrency: options.concurrency ?? 1 },
+      { connection: workerConnection, prefix: this.prefix, concurrency: options.concurrency ?? 1 },
     );
     worker.on('failed', (job, err) => this.logger.warn({ job: job?.id, name: definition.name, err: err.message }, 'job attempt failed'));
     worker.on('error', (err) => this.logger.error({ name: definition.name, err }, 'worker error'));
     await worker.waitUntilReady();
-    this.workers.add(worker);
-    return {
-      close: async () => {
-        this.workers.delete(worker);
-        await worker.close();
-      },
+    const close = async () => {
+      this.workers.delete(close);
+      await worker.close();
+      // A connection handed to BullMQ stays ours to close.
+      await workerConnection.quit().catch(() => undefined);
     };
+    this.workers.add(close);
+    return { close };
   }
 
   async getJob(name: string, jobId: string): Promise<JobStatus | undefined> {
-    const job = await this.queue(name).getJob(jobId);
-    if (!job) return undefined;
-    const state = await job.getState();
+    // State first: once it reads finished, the job's fields read next are final.
+    const q = this.queue(name);
+    const state = await q.getJobState(jobId);
+    const job = await q.getJob(jobId);
+    if (!job || state === 'unknown') return undefined;
     return {
       id: jobId,
       name,
@@ -140,7 +147,7 @@ export class BullMqJobQueue implements JobQueue {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.workers].map((w) => w.close()));
+    await Promise.all([...this.workers].map((close) => close()));
     this.workers.clear();
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();
