@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { backendInfo, initBackend, shutdownBackend } from './backend';
 
@@ -33,5 +36,19 @@ describe('initBackend', () => {
     const info = await initBackend({ prefer: 'cpu', log: () => undefined });
     expect(info).toMatchObject({ name: 'cpu', threads: 1 });
     expect(tf.getBackend()).toBe('cpu');
+  });
+
+  it('lets the process exit with worker threads running and no shutdown', () => {
+    const backendModule = path.join(__dirname, 'backend.ts');
+    const script = `require(${JSON.stringify(backendModule)}).initBackend({ prefer: 'wasm', threads: 2, log: () => undefined })
+      .then((info) => { const tf = require('@tensorflow/tfjs-core'); tf.matMul(tf.ones([64, 64]), tf.ones([64, 64])).dataSync(); console.log(JSON.stringify(info)); });`;
+    const child = spawnSync(process.execPath, ['-r', '@swc-node/register', '-e', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, SWC_NODE_PROJECT: path.resolve(__dirname, '../../../../tsconfig.base.json') },
+    });
+    expect(child.error).toBeUndefined();
+    expect(child.status).toBe(0);
+    expect(JSON.parse(child.stdout.trim())).toMatchObject({ name: 'wasm', threads: Math.min(2, os.cpus().length) });
   });
 });
