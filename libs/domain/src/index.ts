@@ -10,6 +10,7 @@ export * from './shared/canonical-json';
 export * from './events';
 export * from './dataset/dataset.decider';
 export * from './image/image.decider';
+export * from './generation/generation.decider';
 export * from './label-task/consensus';
 export * from './label-task/label-task.decider';
 export * from './user/user.decider';

@@ -4,5 +4,6 @@ export * from './label-tasks.projection';
 export * from './ratings.projection';
 export * from './model-versions.projection';
 export * from './people.projection';
+export * from './signatures.projection';
 export * from './audit-summary';
 export * from './rebuild-state';

@@ -13,6 +13,7 @@ import { expertQueue, labelTasksProjection } from './label-tasks.projection';
 import { ratingsByImageProjection, ratingsOfExpert } from './ratings.projection';
 import { modelVersionsProjection } from './model-versions.projection';
 import { addToAuditSummary, emptyAuditSummary } from './audit-summary';
+import { signaturesProjection } from './signatures.projection';
 
 const T = (minute: number) => `2026-01-01T10:${String(minute).padStart(2, '0')}:00.000Z`;
 
@@ -182,5 +183,22 @@ describe('audit summary', () => {
       first: { position: 1, recordedAt: log.events[0].recordedAt },
       last: { position: 8, recordedAt: log.events[7].recordedAt },
     });
+  });
+});
+
+describe('signatures projection', () => {
+  it('lists the signatures of each signed stream in order', () => {
+    const log = eventLog();
+    const sign = (signatureId: string, revision: number, meaning: 'review' | 'approval') =>
+      log.append(streams.signature(signatureId), [
+        { type: 'SignatureApplied', data: { signatureId, stream: 'model-selector', revision, hash: SHA_A, signer: 'u1', meaning }, metadata: { ...at(T(revision)), schemaVersion: 1 } },
+      ]);
+    sign('s1', 3, 'review');
+    sign('s2', 4, 'approval');
+    const doc = foldProjection(signaturesProjection, log.events)['model-selector'];
+    expect(doc.signatures.map((s) => [s.signatureId, s.revision, s.meaning, s.signedAt])).toEqual([
+      ['s1', 3, 'review', T(3)],
+      ['s2', 4, 'approval', T(4)],
+    ]);
   });
 });

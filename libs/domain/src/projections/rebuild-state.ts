@@ -8,6 +8,7 @@ import { modelVersionsProjection, type ModelVersionsDoc } from './model-versions
 import { expertsProjection, usersProjection, type ExpertView, type UserView } from './people.projection';
 import { applyEvent, type Projection } from './projection';
 import { ratingsByImageProjection, type ImageRatings } from './ratings.projection';
+import { signaturesProjection, type StreamSignatures } from './signatures.projection';
 
 export type AsOf = {
   /** Keep events whose global position is at most this. */
@@ -32,6 +33,8 @@ export type RebuiltState = {
   ratingsByImage: Record<string, ImageRatings>;
   modelVersions: Record<string, ModelVersionsDoc>;
   experts: Record<string, ExpertView>;
+  /** Electronic signatures by the stream they sign. */
+  signatures: Record<string, StreamSignatures>;
   /** Accounts without their password hashes: the rebuilt state is evidence, not a credential store. */
   users: Record<string, Omit<UserView, 'passwordHash'>>;
 };
@@ -64,6 +67,7 @@ export function rebuildState(events: Iterable<AnyRecordedEvent>, asOf: AsOf = {}
     modelVersions: new Map<string, ModelVersionsDoc>(),
     experts: new Map<string, ExpertView>(),
     users: new Map<string, UserView>(),
+    signatures: new Map<string, StreamSignatures>(),
   };
   const folds: [Projection<any, any>, Map<string, unknown>][] = [
     [imagesListProjection, maps.images],
@@ -72,6 +76,7 @@ export function rebuildState(events: Iterable<AnyRecordedEvent>, asOf: AsOf = {}
     [modelVersionsProjection, maps.modelVersions],
     [expertsProjection, maps.experts],
     [usersProjection, maps.users],
+    [signaturesProjection, maps.signatures],
   ];
   const audit = emptyAuditSummary();
   let lastPosition: number | null = null;
@@ -95,6 +100,7 @@ export function rebuildState(events: Iterable<AnyRecordedEvent>, asOf: AsOf = {}
     ratingsByImage: Object.fromEntries(maps.ratingsByImage),
     modelVersions: Object.fromEntries(maps.modelVersions),
     experts: Object.fromEntries(maps.experts),
+    signatures: Object.fromEntries(maps.signatures),
     users,
   };
 }
