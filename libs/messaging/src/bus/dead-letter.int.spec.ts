@@ -3,7 +3,7 @@ import { KafkaRelay } from '../relay/kafka-relay';
 import { ensureMessagingSchema } from '../schema';
 import type { TransactionRunner } from '../sql';
 import { ratingSubmitted } from '../testing/fixtures';
-import { freshDatabase, quietLogger, readTopics, testKafka, uniqueTopicPrefix } from '../testing/int-services';
+import { freshDatabase, quietLogger, readTopics, testKafka, uniqueTopicPrefix, waitVisible } from '../testing/int-services';
 import { openStore } from '../testing/open-store';
 import { DEAD_LETTER_HEADERS, KafkaBus } from './kafka-bus';
 
@@ -50,6 +50,7 @@ describe('KafkaBus dead letter (real PostgreSQL and Kafka)', () => {
       });
       const good = ratingSubmitted('x', 'e1');
       await store.append('task-x', [good], 'any');
+      await waitVisible(store, 1);
       const relay = new KafkaRelay(store, db, kafka, { name: 'dl-relay', topicPrefix: prefix, logger: quietLogger });
       await relay.start();
       await relay.caughtUp();

@@ -4,7 +4,7 @@ import { loadCheckpoint } from '../checkpoint';
 import { ensureMessagingSchema } from '../schema';
 import type { TransactionRunner } from '../sql';
 import { imageRegistered, ratingSubmitted } from '../testing/fixtures';
-import { freshDatabase, quietLogger, readTopics, testKafka, uniqueTopicPrefix, waitUntil } from '../testing/int-services';
+import { freshDatabase, quietLogger, readTopics, testKafka, uniqueTopicPrefix, waitVisible } from '../testing/int-services';
 import { openStore } from '../testing/open-store';
 import { KafkaRelay } from './kafka-relay';
 
@@ -55,6 +55,7 @@ describe('KafkaRelay (real PostgreSQL and Kafka)', () => {
   it('publishes every event to forge.<category> in stream order, key = stream id, with id, type and position headers', async () => {
     const prefix = uniqueTopicPrefix();
     const appended = await appendMixed('r1', 45);
+    await waitVisible(store, appended.length);
     const relay = new KafkaRelay(store, db, kafka, { name: 'relay-order', topicPrefix: prefix, batchSize: 16, logger: quietLogger });
     await relay.start();
     await relay.caughtUp();
@@ -88,6 +89,7 @@ describe('KafkaRelay (real PostgreSQL and Kafka)', () => {
     const prefix = uniqueTopicPrefix();
     const before = (await store.readAll({ limit: 10_000 })).length;
     const appended = await appendMixed('r2', 30);
+    await waitVisible(store, before + appended.length);
     // Start this relay where the log stands now, so it carries only this test's events.
     const everything = await store.readAll({ limit: 10_000 });
     const start = everything[before - 1];
@@ -151,6 +153,5 @@ describe('KafkaRelay (real PostgreSQL and Kafka)', () => {
     }
     const inbox = await db.transaction((tx) => tx.query<{ n: string }>(`select count(*) n from messaging_inbox where consumer = $1`, [`effects-${prefix}`]));
     expect(Number(inbox.rows[0].n)).toBe(appended.length);
-    await waitUntil('nothing', async () => true);
   });
 });

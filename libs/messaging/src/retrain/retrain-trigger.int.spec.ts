@@ -8,7 +8,7 @@ import { KafkaRelay } from '../relay/kafka-relay';
 import { ensureMessagingSchema } from '../schema';
 import type { TransactionRunner } from '../sql';
 import { ratingSubmitted } from '../testing/fixtures';
-import { freshDatabase, quietLogger, requireEnv, testKafka, uniqueName, uniqueTopicPrefix } from '../testing/int-services';
+import { freshDatabase, quietLogger, requireEnv, testKafka, uniqueName, uniqueTopicPrefix, waitVisible } from '../testing/int-services';
 import { openStore } from '../testing/open-store';
 import { runIdFor } from './decide-trigger';
 import { RetrainTrigger } from './retrain-trigger';
@@ -41,6 +41,7 @@ async function openEnv(tag: string, plan: ReturnType<typeof ratingPlan>): Promis
   const { store, db } = await openStore(fresh.url);
   await ensureMessagingSchema(db);
   for (const a of plan) await store.append(a.streamId, a.events, 'any');
+  await waitVisible(store, RATINGS);
   return { store, db, drop: fresh.drop };
 }
 
@@ -50,6 +51,8 @@ async function triggered(store: EventStore): Promise<RecordedEvent[]> {
 
 /** Every trigger is consistent with itself: id = runId = uuid(model, upToPosition), in stream run-<runId>, with a job of that id. */
 async function checkTriggers(store: EventStore, jobs: JobQueue) {
+  const expected = Math.floor(RATINGS / thresholds.selector) + Math.floor(RATINGS / thresholds.policy);
+  await waitVisible(store, expected, (e) => e.type === 'RetrainingTriggered');
   const events = await triggered(store);
   const byModel: Record<string, RecordedEvent[]> = { selector: [], policy: [] };
   for (const e of events) {

@@ -108,3 +108,16 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/**
+ * Waits until the global log shows at least `count` events matching `filter`. Readers see only transactions
+ * below the cluster-wide xmin, so a transaction left open anywhere on the server (another test file) delays them.
+ */
+export async function waitVisible(
+  store: { readAll(o: { limit: number }): Promise<{ type: string }[]> },
+  count: number,
+  filter: (e: { type: string }) => boolean = () => true,
+  timeoutMs = 30_000,
+): Promise<void> {
+  await waitUntil(`${count} visible events`, async () => (await store.readAll({ limit: 100_000 })).filter(filter).length >= count, timeoutMs);
+}
