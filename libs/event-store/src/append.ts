@@ -182,8 +182,9 @@ export async function appendEvents(
   }
   // Still losing races on a busy stream: wait for the row lock instead.
   result ??= await lockedAppend(db, streamId, events, expected);
-  // Committed: wake subscribers. A lost notification only delays them until their next poll.
-  await db.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`).catch(() => undefined);
+  // Committed: wake subscribers, without making the caller wait for it. A lost notification only
+  // delays them until their next poll.
+  db.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`).catch(() => undefined);
   return result;
 }
 

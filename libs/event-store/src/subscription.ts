@@ -114,13 +114,12 @@ export class CatchUpSubscription implements Subscription {
   private sleep(): Promise<void> {
     if (this.wakePending || this.stopped) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, this.pollIntervalMs);
-      const self = this;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        self.wake = undefined;
+        this.wake = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, this.pollIntervalMs);
       this.wake = done;
     });
   }
@@ -129,6 +128,9 @@ export class CatchUpSubscription implements Subscription {
   private settle(round: number | undefined, err?: unknown): void {
     const due = this.waiters.filter((w) => round === undefined || w.afterRound < round);
     this.waiters = this.waiters.filter((w) => !due.includes(w));
-    for (const w of due) (err === undefined ? w.resolve() : w.reject(err));
+    for (const w of due) {
+      if (err === undefined) w.resolve();
+      else w.reject(err);
+    }
   }
 }
