@@ -5,7 +5,7 @@ export { renderPhantom, MIN_SIZE, MAX_SIZE } from './render';
 export type { RenderOptions } from './render';
 export type { SceneOptions } from './scene';
 export { describe, shortCaption, diagnosisPhrase, findingsFromCaption } from './caption';
-export { judgeQuality, judgeMatch, detectFindings, matchFindings, claimedGroups, FINDING_GROUPS } from './judge';
+export { judgeQuality, judgeMatch, judgeImage, detectFindings, matchFindings, claimedGroups, FINDING_GROUPS } from './judge';
 export type { QualityReport, FindingsReport, FindingGroup } from './judge';
 export { createPanel } from './panel';
 export type { Panel, RaterProfile, Rating, KnownTruth } from './panel';

@@ -89,10 +89,33 @@ export function boxBlur(a: Float32Array, size: number, rad: number): void {
   }
 }
 
+/** The q-quantile (nearest rank below) by quickselect on a copy: O(n), no full sort. */
 export function quantile(values: Float32Array | number[], q: number): number {
   if (values.length === 0) return 0;
-  const s = Float32Array.from(values).sort();
-  return s[Math.min(s.length - 1, Math.max(0, Math.floor(q * (s.length - 1))))];
+  const a = Float32Array.from(values);
+  const k = Math.min(a.length - 1, Math.max(0, Math.floor(q * (a.length - 1))));
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k];
 }
 
 export interface FieldOfView {

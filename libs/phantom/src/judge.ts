@@ -83,7 +83,17 @@ function findDisc(P: Planes, fov: FieldOfView): Analysis['disc'] {
 }
 
 export function judgeQuality(img: RgbPixels): QualityReport {
+  return qualityOf(analyse(img));
+}
+
+/** Quality and caption match from one analysis of the pixels (what the panel asks for). */
+export function judgeImage(img: RgbPixels, caption: string): { quality: QualityReport; findings: FindingsReport; match: number } {
   const A = analyse(img);
+  const findings = findingsOf(A);
+  return { quality: qualityOf(A), findings, match: matchFindings(findings, findingsFromCaption(caption)) };
+}
+
+function qualityOf(A: Analysis): QualityReport {
   const { P, fov } = A;
   const { size } = P;
   let sr = 0;
@@ -216,7 +226,10 @@ function darkStructureFraction(A: Analysis): number {
 }
 
 export function detectFindings(img: RgbPixels): FindingsReport {
-  const A = analyse(img);
+  return findingsOf(analyse(img));
+}
+
+function findingsOf(A: Analysis): FindingsReport {
   const { P, fov, bg, disc } = A;
   const { size } = P;
   const R = fov.radius || 1;

@@ -1,4 +1,4 @@
-import { judgeMatch, judgeQuality } from './judge';
+import { judgeImage } from './judge';
 import { createRng, hashBytes, hashString, mixSeed } from './prng';
 import { Quality, RgbPixels } from './types';
 
@@ -47,7 +47,8 @@ export function createPanel(options: { seed: number; raters: RaterProfile[] }): 
   const judge = (key: string, image: RgbPixels, caption: string) => {
     let v = judged.get(key);
     if (!v) {
-      v = { q: judgeQuality(image).quality, m: judgeMatch(image, caption) };
+      const j = judgeImage(image, caption);
+      v = { q: j.quality.quality, m: j.match };
       if (judged.size >= 512) judged.delete(judged.keys().next().value as string);
       judged.set(key, v);
     }

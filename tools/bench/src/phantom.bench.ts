@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { judgeMatch, judgeQuality, renderPhantom } from '@forge/phantom';
+import { judgeImage, renderPhantom } from '@forge/phantom';
 import { Benchmark, BenchRow, compared, median } from './harness';
 
 // Phantom rendering and judging speed. The baseline is the cheapest possible image of the same size:
@@ -50,8 +50,7 @@ export const benchmark: Benchmark = {
       const plain = rate(runs, 200, () => radialGradient(size, buf));
       const judged = rate(runs, images.length, (i) => {
         const p = images[i % images.length];
-        judgeQuality(p);
-        judgeMatch(p, p.caption);
+        judgeImage(p, p.caption);
       });
       log(`judge ${size}px: ${judged.toFixed(1)} img/s`);
       rows.push(compared(`judge quality+match ${size}×${size}`, judged, 'img/s', plain));

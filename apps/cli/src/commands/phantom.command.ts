@@ -3,7 +3,6 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { encodePng, rgbImage } from '@forge/imaging';
-import { MAX_SIZE, MIN_SIZE, PHANTOM_CSV, writePhantomDataset } from '@forge/phantom';
 
 interface PhantomOptions {
   count?: string;
@@ -28,10 +27,12 @@ export function register(program: Command): void {
     .command('phantom')
     .description('write procedural fundus phantoms (PNG) and a MINIM-format CSV with captions and true labels')
     .option('--count <n>', 'number of images')
-    .option('--size <px>', `image side in pixels (${MIN_SIZE}–${MAX_SIZE})`)
+    .option('--size <px>', 'image side in pixels (32–512)')
     .option('--out <dir>', 'output folder (created; must not already hold a phantom CSV)')
     .option('--seed <k>', 'dataset seed: the same seed writes the same images', '0')
     .action(async (opts: PhantomOptions) => {
+      // Loaded on use: every forge command pays for what main.ts imports at start-up.
+      const { MAX_SIZE, MIN_SIZE, PHANTOM_CSV, writePhantomDataset } = await import('@forge/phantom');
       const count = integer(opts.count, '--count', 1, 1_000_000);
       const size = integer(opts.size, '--size', MIN_SIZE, MAX_SIZE);
       const seed = integer(opts.seed, '--seed', 0, 2 ** 32 - 1);
