@@ -16,6 +16,8 @@ export type ImageListItem = {
   alignment: { version: string; score: number } | null;
   ratingCount: number;
   consensus: Consensus | null;
+  /** The task whose completion gave `consensus` (an undo on that task clears it). */
+  consensusTaskId: string | null;
   registeredAt: string | null;
   updatedPosition: number;
 };
@@ -35,6 +37,7 @@ function blank(imageId: string): ImageListItem {
     alignment: null,
     ratingCount: 0,
     consensus: null,
+    consensusTaskId: null,
     registeredAt: null,
     updatedPosition: 0,
   };
@@ -64,9 +67,13 @@ export const imagesListProjection: Projection<
       case 'RatingSubmitted':
         return { ...current, ratingCount: current.ratingCount + 1 };
       case 'RatingRetracted':
-        return { ...current, ratingCount: Math.max(0, current.ratingCount - 1), consensus: null };
+        return {
+          ...current,
+          ratingCount: Math.max(0, current.ratingCount - 1),
+          ...(current.consensusTaskId === event.data.taskId ? { consensus: null, consensusTaskId: null } : {}),
+        };
       case 'LabelTaskCompleted':
-        return { ...current, consensus: event.data.consensus };
+        return { ...current, consensus: event.data.consensus, consensusTaskId: event.data.taskId };
       default: {
         const _exhaustive: never = event;
         return _exhaustive;

@@ -73,6 +73,10 @@ describe('images list projection', () => {
       consensus: { quality: 3, alignment: 2, raters: 1 },
     });
     expect(images.i2).toMatchObject({ selector: null, ratingCount: 0, consensus: null });
+
+    // undo of the rating that completed the task: the consensus no longer holds
+    task(log, { type: 'RetractRating', data: { taskId: 't1', expertId: 'e1', leaseUntil: T(30) }, metadata: at(T(4)) });
+    expect(foldProjection(imagesListProjection, log.events).i1).toMatchObject({ ratingCount: 0, consensus: null, consensusTaskId: null });
   });
 });
 
