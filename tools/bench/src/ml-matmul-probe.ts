@@ -94,7 +94,10 @@ async function main(): Promise<void> {
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 
-main().catch((err) => {
-  process.stderr.write(`${(err as Error).stack ?? err}\n`);
-  process.exit(1);
-});
+// Run only as the child process: ml.bench.ts imports this file for its types and constants.
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  });
+}
