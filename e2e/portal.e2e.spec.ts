@@ -1,0 +1,217 @@
+// The portal in a real browser against the real API on PostgreSQL: an expert rates by keyboard,
+// undoes, an auditor rebuilds the past and verifies the chain, and roles are enforced on both sides.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { openPostgresEventStore, type RecordedEvent } from '@forge/event-store';
+import type { BrowserContext, Page } from 'playwright-core';
+import { ADMIN, ApiClient, seedPhantomTasks, startPortalStack, type PortalStack } from '@forge/system-harness';
+
+const SAMPLES = path.resolve(__dirname, '../samples/phantom-mini');
+const ARTIFACTS = path.resolve(__dirname, '../test-artifacts/portal');
+const EXPERT = { username: 'expert.ana', password: 'expert-password-1' };
+const AUDITOR = { username: 'auditor.bo', password: 'auditor-password-1' };
+const OPERATOR = { username: 'operator.cy', password: 'operator-password-1' };
+
+jest.setTimeout(60_000);
+
+let stack: PortalStack;
+let context: BrowserContext;
+let page: Page;
+/** taskId → the rating typed for it. */
+const typed = new Map<string, { quality: number; alignment: number }>();
+/** A moment after the first ten ratings and before anything else happened. */
+let afterTenRatings: Date;
+
+async function allEvents(): Promise<RecordedEvent[]> {
+  const store = await openPostgresEventStore(stack.databaseUrl, { max: 1 });
+  try {
+    return await store.readAll({ limit: 100_000 });
+  } finally {
+    await store.close();
+  }
+}
+
+async function signIn(p: Page, who: { username: string; password: string }, landing: string) {
+  await p.goto(`${stack.portalUrl}/login`);
+  await p.locator('#username').fill(who.username);
+  await p.locator('#password').fill(who.password);
+  await p.locator('#password').press('Enter');
+  await p.waitForURL(`${stack.portalUrl}${landing}`);
+}
+
+const shoot = (p: Page, name: string, fullPage = false) => p.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage });
+
+/** The task whose image is on screen, once it differs from `previous`. */
+async function shownTask(previous: string | null): Promise<string> {
+  const img = page.getByTestId('task-image');
+  await page.waitForFunction((prev) => {
+    const el = document.querySelector('[data-testid="task-image"]') as HTMLImageElement | null;
+    return !!el && el.complete && el.naturalWidth > 0 && el.dataset.taskId !== prev;
+  }, previous);
+  return (await img.getAttribute('data-task-id'))!;
+}
+
+const queueIdle = () => page.evaluate(() => (window as unknown as { forgeQueueIdle(): Promise<unknown> }).forgeQueueIdle());
+
+beforeAll(async () => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  stack = await startPortalStack({ importRoot: SAMPLES, label: 'portal_e2e' });
+  const admin = await ApiClient.login(stack.apiUrl, ADMIN.username, ADMIN.password);
+  await admin.createUser(EXPERT.username, EXPERT.password, ['expert']);
+  await admin.createUser(AUDITOR.username, AUDITOR.password, ['auditor']);
+  await admin.createUser(OPERATOR.username, OPERATOR.password, ['operator']);
+  const operator = await ApiClient.login(stack.apiUrl, OPERATOR.username, OPERATOR.password);
+  await seedPhantomTasks(operator, 'phantoms.csv', 14);
+  context = await stack.browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'UTC' });
+  page = await context.newPage();
+}, 300_000);
+
+afterAll(async () => {
+  await context?.close().catch(() => undefined);
+  await stack?.stop();
+}, 60_000);
+
+it('an expert rates 10 images by keyboard only and the 10 RatingSubmitted events carry the typed values', async () => {
+  await page.goto(`${stack.portalUrl}/login`);
+  await shoot(page, 'login');
+  await signIn(page, EXPERT, '/queue');
+  let previous: string | null = null;
+  for (let i = 0; i < 10; i++) {
+    const taskId = await shownTask(previous);
+    if (i === 0) {
+      await page.keyboard.press('+'); // zoom in and back: the keys reach the viewer
+      await page.keyboard.press('0');
+      await shoot(page, 'queue');
+    }
+    const rating = { quality: (i % 3) + 1, alignment: ((i + 1) % 3) + 1 };
+    await page.keyboard.press(String(rating.quality));
+    await page.keyboard.press(String(rating.alignment));
+    await page.keyboard.press('Enter');
+    typed.set(taskId, rating);
+    previous = taskId;
+  }
+  await queueIdle();
+  await page.getByTestId('status').filter({ hasText: 'Saved' }).waitFor();
+
+  const ratings = (await allEvents()).filter((e) => e.type === 'RatingSubmitted');
+  expect(ratings).toHaveLength(10);
+  const stored = new Map(ratings.map((e) => [e.data.taskId as string, { quality: e.data.quality, alignment: e.data.alignment }]));
+  expect(stored).toEqual(typed);
+  for (const e of ratings) {
+    expect(e.data.expertId).toBe(EXPERT.username);
+    expect(e.data.msSpent).toBeGreaterThanOrEqual(0);
+  }
+  // Every image shown had been preloaded: no rating waited for a claim.
+  const distinctImages = new Set(ratings.map((e) => e.data.imageId));
+  expect(distinctImages.size).toBe(10);
+
+  // A clean second boundary, so "as of" this moment holds exactly these ten ratings.
+  afterTenRatings = new Date(Math.ceil((Date.now() + 1) / 1000) * 1000);
+  await new Promise((r) => setTimeout(r, afterTenRatings.getTime() - Date.now() + 1100));
+});
+
+it('Z undoes the last rating: RatingRetracted is stored and the image comes back', async () => {
+  const first = await shownTask(null);
+  await page.keyboard.press('3');
+  await page.keyboard.press('1');
+  await page.keyboard.press('Enter');
+  const second = await shownTask(first);
+  expect(second).not.toBe(first);
+  await queueIdle();
+  await page.keyboard.press('z');
+  const back = await shownTask(second);
+  expect(back).toBe(first);
+  await page.getByTestId('status').filter({ hasText: 'undone' }).waitFor();
+  await queueIdle();
+  const events = await allEvents();
+  const retracted = events.filter((e) => e.type === 'RatingRetracted');
+  expect(retracted.map((e) => e.data.taskId)).toEqual([first]);
+  // Rated again after the undo: the new value is the one that counts.
+  await page.keyboard.press('2');
+  await page.keyboard.press('2');
+  await page.keyboard.press('Enter');
+  await shownTask(first);
+  await queueIdle();
+  const again = (await allEvents()).filter((e) => e.type === 'RatingSubmitted' && e.data.taskId === first);
+  expect(again.map((e) => [e.data.quality, e.data.alignment])).toEqual([
+    [3, 1],
+    [2, 2],
+  ]);
+});
+
+it('an expert cannot open the auditor, operator or admin pages, and the API refuses the calls', async () => {
+  for (const route of ['/audit', '/models', '/admin']) {
+    await page.goto(`${stack.portalUrl}${route}`);
+    await page.getByTestId('forbidden').waitFor();
+    expect(await page.getByRole('heading', { name: 'Forbidden' }).isVisible()).toBe(true);
+    if (route === '/audit') await shoot(page, 'forbidden-expert');
+  }
+  const statuses = await page.evaluate(async () => {
+    const token = (JSON.parse(sessionStorage.getItem('forge.session')!) as { token: string }).token;
+    const get = async (url: string, init: RequestInit = {}) => (await fetch(url, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } })).status;
+    return {
+      events: await get('/api/audit/events'),
+      state: await get('/api/audit/state?asOfPosition=1'),
+      verify: await get('/api/audit/verify'),
+      models: await get('/api/models'),
+      users: await get('/api/users'),
+      sign: await get('/api/signatures', { method: 'POST', body: JSON.stringify({ stream: 'user-root', revision: 1, meaning: 'review', password: 'x' }) }),
+    };
+  });
+  expect(statuses).toEqual({ events: 403, state: 403, verify: 403, models: 403, users: 403, sign: 403 });
+});
+
+it('an auditor rebuilds the state as of a past moment, verifies the chain and signs a record', async () => {
+  const auditor = await context.browser()!.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'UTC' });
+  const p = await auditor.newPage();
+  try {
+    await signIn(p, AUDITOR, '/audit');
+    await p.getByText(/[1-9]\d* events loaded\./).waitFor();
+    await p.locator('#as-of-time').fill(afterTenRatings.toISOString().slice(0, 19));
+    await p.getByRole('button', { name: 'Rebuild state' }).click();
+    const result = p.getByTestId('state-result');
+    await result.waitFor();
+    expect(await p.getByTestId('state-ratings').textContent()).toBe('10');
+    const total = (await allEvents()).length;
+    expect(Number(await result.getAttribute('data-events'))).toBeLessThan(total);
+
+    await p.getByRole('button', { name: 'Verify the hash chains' }).click();
+    const verdict = p.getByTestId('verify-result');
+    await verdict.waitFor();
+    expect(await verdict.getAttribute('data-ok')).toBe('true');
+    expect(await verdict.textContent()).toContain('PASS');
+
+    await p.locator('#f-type').selectOption('RatingRetracted');
+    await p.getByTestId('timeline-count').filter({ hasText: /^1 of/ }).waitFor();
+    await p.locator('#stream-id').fill('user-root');
+    await p.getByRole('button', { name: 'Show history' }).click();
+    await p.getByRole('button', { name: 'Sign user-root revision 1' }).click();
+    await p.locator('#sig-meaning').selectOption('review');
+    await p.locator('#sig-password').fill(AUDITOR.password);
+    await p.getByRole('button', { name: 'Sign record' }).click();
+    await p.getByTestId('signature-result').waitFor();
+    await shoot(p, 'audit', true);
+    const signed = (await allEvents()).filter((e) => e.type === 'SignatureApplied');
+    expect(signed).toHaveLength(1);
+    const root = (await allEvents()).find((e) => e.streamId === 'user-root' && e.streamVersion === 1)!;
+    expect(signed[0].data).toMatchObject({ stream: 'user-root', revision: 1, hash: root.hash, signer: AUDITOR.username, meaning: 'review' });
+  } finally {
+    await auditor.close();
+  }
+});
+
+it('the operator and admin pages render (screenshots)', async () => {
+  const ctx = await context.browser()!.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'UTC' });
+  const p = await ctx.newPage();
+  try {
+    await signIn(p, OPERATOR, '/models');
+    await p.getByTestId('models-empty').waitFor();
+    await shoot(p, 'models');
+    await p.evaluate(() => sessionStorage.clear());
+    await signIn(p, ADMIN, '/admin');
+    await p.getByRole('cell', { name: EXPERT.username, exact: true }).waitFor();
+    await shoot(p, 'admin');
+  } finally {
+    await ctx.close();
+  }
+});
