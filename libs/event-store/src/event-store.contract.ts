@@ -177,8 +177,10 @@ export function eventStoreContract(open: () => Promise<SqlEventStore>): void {
   describe('global order', () => {
     it('reads all visible events by (transaction id, position), strictly after a checkpoint', async () => {
       const s = `all-${randomUUID()}`;
-      await store.append(s, [ev('A'), ev('B')]);
-      await store.append(s, [ev('C')]);
+      const ab = await store.append(s, [ev('A'), ev('B')]);
+      const c = await store.append(s, [ev('C')]);
+      // Readers see an append once no older transaction in the cluster is open (other tests share it).
+      await store.waitUntilVisible([...ab.positions, ...c.positions]);
       const all = await store.readAll();
       const key = (e: RecordedEvent) => [BigInt(e.transactionId), e.position] as const;
       for (let i = 1; i < all.length; i++) {
@@ -203,7 +205,7 @@ export function eventStoreContract(open: () => Promise<SqlEventStore>): void {
       const name = `effects-${randomUUID()}`;
       const table = `effects_${name.replace(/-/g, '_')}`;
       await store.exec(`CREATE TABLE ${table} (event_id uuid PRIMARY KEY, type text NOT NULL)`);
-      await store.append(s, [ev('A'), ev('B')]);
+      await store.waitUntilVisible(await store.append(s, [ev('A'), ev('B')]));
       let failOn: string | undefined = 'Poison';
       const sub = store.subscribe(
         name,
@@ -225,7 +227,7 @@ export function eventStoreContract(open: () => Promise<SqlEventStore>): void {
         expect(cp1).toBeDefined();
         expect(BigInt(cp1!.transactionId) >= BigInt(lastB.transactionId)).toBe(true);
 
-        await store.append(s, [ev('C'), ev('Poison'), ev('D')]);
+        await store.waitUntilVisible(await store.append(s, [ev('C'), ev('Poison'), ev('D')]));
         await expect(sub.caughtUp()).rejects.toThrow(/handler failed on purpose/);
         expect(await types()).toEqual(['A', 'B']); // C was inserted in the failed transaction: rolled back too
         expect(await store.checkpoint(name)).toEqual(cp1);
@@ -260,7 +262,8 @@ export function eventStoreContract(open: () => Promise<SqlEventStore>): void {
         const t0 = Date.now();
         await store.append(s, [ev('Ping')]);
         await got.promise;
-        expect(Date.now() - t0).toBeLessThan(5_000);
+        // Well under the 60 s polling interval (an older open transaction elsewhere may delay visibility a little).
+        expect(Date.now() - t0).toBeLessThan(30_000);
         expect(seen).toEqual(['Ping']);
       } finally {
         await sub.stop();
@@ -272,7 +275,7 @@ export function eventStoreContract(open: () => Promise<SqlEventStore>): void {
       const name = `cas-${randomUUID()}`;
       const table = `cas_${name.replace(/-/g, '_')}`;
       await store.exec(`CREATE TABLE ${table} (event_id uuid NOT NULL)`);
-      for (let i = 0; i < 10; i++) await store.append(s, [ev('E', { i })]);
+      for (let i = 0; i < 10; i++) await store.waitUntilVisible(await store.append(s, [ev('E', { i })]));
       const handler = async (events: RecordedEvent[], tx: { query: SqlEventStore['query'] }) => {
         // Without the compare-and-set, both instances could commit the same batch: more rows than events.
         for (const e of events) if (e.streamId === s) await tx.query(`INSERT INTO ${table} (event_id) VALUES ($1)`, [e.id]);
@@ -294,10 +297,11 @@ export function eventStoreContract(open: () => Promise<SqlEventStore>): void {
     it('passes on an intact store and chains seals', async () => {
       const fresh = await open();
       try {
-        await fresh.append('a', [ev('A'), ev('B')]);
+        // A seal covers finished transactions below the cluster's horizon; wait for ours to be below it.
+        await fresh.waitUntilVisible(await fresh.append('a', [ev('A'), ev('B')]));
         const s1 = await fresh.seal();
-        await fresh.append('b', [ev('C')]);
-        await fresh.append('a', [ev('D')]);
+        await fresh.waitUntilVisible(await fresh.append('b', [ev('C')]));
+        await fresh.waitUntilVisible(await fresh.append('a', [ev('D')]));
         const s2 = await fresh.seal();
         expect(s2.prevHash).toBe(s1.hash);
         expect(s2.upToPosition).toBeGreaterThan(s1.upToPosition);
@@ -315,7 +319,7 @@ export function eventStoreContract(open: () => Promise<SqlEventStore>): void {
       const fresh = await open();
       try {
         await fresh.append('patient-b', [ev('A'), ev('B'), ev('C')]);
-        await fresh.append('patient-a', [ev('A'), ev('B', { score: 1 }), ev('C')]);
+        await fresh.waitUntilVisible(await fresh.append('patient-a', [ev('A'), ev('B', { score: 1 }), ev('C')]));
         await fresh.seal();
         expect((await fresh.verify()).ok).toBe(true);
         await fresh.withTransaction(async (tx) => {
@@ -336,9 +340,10 @@ export function eventStoreContract(open: () => Promise<SqlEventStore>): void {
     it('catches a rewritten chain tail through the stream head and the seal, and a deleted event as a gap', async () => {
       const fresh = await open();
       try {
-        await fresh.append('s', [ev('A'), ev('B')]);
-        await fresh.append('t', [ev('A'), ev('B'), ev('C')]);
-        await fresh.seal();
+        await fresh.waitUntilVisible(await fresh.append('s', [ev('A'), ev('B')]));
+        await fresh.waitUntilVisible(await fresh.append('t', [ev('A'), ev('B'), ev('C')]));
+        const seal = await fresh.seal();
+        expect(seal.streamCount).toBe(2);
         const [, last] = await fresh.readStream('s');
         // A careful forger recomputes the hash of the event they changed; the chain alone would look fine.
         const data = { forged: true };

@@ -39,6 +39,11 @@ export interface SqlEventStore extends EventStore {
   readAllPages(options?: { after?: GlobalCheckpoint; pageSize?: number }): AsyncGenerator<RecordedEvent[]>;
   /** A subscription's stored checkpoint, undefined before its first run. */
   checkpoint(name: string): Promise<GlobalCheckpoint | undefined>;
+  /**
+   * Waits until these positions are visible to readers (readAll, subscriptions): an open transaction
+   * anywhere in the cluster that is older than the append holds them back. Throws after timeoutMs.
+   */
+  waitUntilVisible(positions: number[] | AppendResult, timeoutMs?: number): Promise<void>;
   /** Current version of a stream (0 = no stream). */
   streamVersion(streamId: string): Promise<number>;
   seals(): Promise<StoredSeal[]>;
@@ -112,6 +117,24 @@ export class SqlEventStoreBase implements SqlEventStore {
       [name],
     );
     return r.rows.length ? { transactionId: r.rows[0].transaction_id, position: Number(r.rows[0].position) } : undefined;
+  }
+
+  async waitUntilVisible(positions: number[] | AppendResult, timeoutMs = 30_000): Promise<void> {
+    const wanted = Array.isArray(positions) ? positions : positions.positions;
+    const deadline = Date.now() + timeoutMs;
+    for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+      const r = await this.db.query<{ n: number | string }>(
+        `SELECT count(*) AS n FROM events
+         WHERE position IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)
+           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())`,
+        [JSON.stringify(wanted)],
+      );
+      if (Number(r.rows[0].n) === wanted.length) return;
+      if (Date.now() > deadline) {
+        throw new Error(`positions ${wanted.join(', ')} are still not visible after ${timeoutMs} ms: an older open transaction holds readers back (see pg_stat_activity, xact_start)`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 
   async streamVersion(streamId: string): Promise<number> {

@@ -68,6 +68,7 @@ export class CatchUpSubscription implements Subscription {
       `INSERT INTO subscription_checkpoints (name, transaction_id, position) VALUES ($1, '0', 0) ON CONFLICT (name) DO NOTHING`,
       [this.name],
     );
+    let heldBackDelay = 0;
     while (!this.stopped) {
       const round = ++this.rounds;
       this.wakePending = false;
@@ -78,12 +79,18 @@ export class CatchUpSubscription implements Subscription {
         if (err instanceof CheckpointMovedError) continue; // another instance is ahead: read again from its checkpoint
         this.options.onError?.(err);
         this.settle(round, err);
-        await this.sleep();
+        await this.sleep(this.pollIntervalMs);
         continue;
       }
       if (processed === 0) {
         this.settle(round);
-        await this.sleep();
+        // Committed events an older open transaction still hides: look again soon, backing off towards
+        // the polling interval, rather than waiting for a notification that was already spent.
+        const heldBack = await this.eventsHeldBack().catch(() => false);
+        heldBackDelay = heldBack ? Math.min(heldBackDelay * 2 || 10, this.pollIntervalMs) : 0;
+        await this.sleep(heldBack ? heldBackDelay : this.pollIntervalMs);
+      } else {
+        heldBackDelay = 0;
       }
     }
   }
@@ -111,7 +118,12 @@ export class CatchUpSubscription implements Subscription {
   }
 
   /** Waits for a notification, a caughtUp() call, stop(), or the polling interval. */
-  private sleep(): Promise<void> {
+  private async eventsHeldBack(): Promise<boolean> {
+    const r = await this.db.query('SELECT 1 FROM events WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot()) LIMIT 1');
+    return r.rows.length > 0;
+  }
+
+  private sleep(ms: number): Promise<void> {
     if (this.wakePending || this.stopped) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const done = () => {
@@ -119,7 +131,7 @@ export class CatchUpSubscription implements Subscription {
         this.wake = undefined;
         resolve();
       };
-      const timer = setTimeout(done, this.pollIntervalMs);
+      const timer = setTimeout(done, ms);
       this.wake = done;
     });
   }

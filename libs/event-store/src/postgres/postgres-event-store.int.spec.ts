@@ -88,6 +88,7 @@ describe('PostgresEventStore — server-only behaviour', () => {
       expect((await store.readAll()).some((e) => e.streamId === fastStream)).toBe(false);
 
       await slow.query('COMMIT');
+      await store.waitUntilVisible([Number(ins.rows[0].position), ...fast.positions]);
     } finally {
       await slow.end();
     }
