@@ -10,13 +10,23 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 state="$root/.cache/services"
 dir="$state/postgres"
-data="$dir/data"
-sockdir="$dir/run"
 portfile="$dir/port"
 pwfile="$dir/password"
-log="$dir/postgres.log"
 envfile="$state/postgres.env"
 mkdir -p "$dir"
+
+# The server runs as `postgres`, which must reach its folders: when the checkout is private (e.g. under
+# /root), the cluster lives in a per-checkout folder under /tmp instead. Call after the user exists.
+choose_dirs() {
+  pgdir="$dir"
+  if id postgres >/dev/null 2>&1 && ! runuser -u postgres -- test -x "$dir" 2>/dev/null; then
+    pgdir="${TMPDIR:-/tmp}/forge-postgres-$(printf '%s' "$root" | sha1sum | cut -c1-12)"
+    mkdir -p "$pgdir"
+  fi
+  data="$pgdir/data"
+  sockdir="$pgdir/run"
+  log="$pgdir/postgres.log"
+}
 
 free_port() {
   node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
@@ -93,13 +103,14 @@ start() {
   local t0; t0=$(date +%s%N)
   install
   ensure_user
+  choose_dirs
   if running && ready; then
     write_env
     echo "postgres: already running on 127.0.0.1:$(cat "$portfile")"
     return 0
   fi
   init_cluster
-  mkdir -p "$sockdir"; chown postgres:postgres "$sockdir" "$dir"
+  mkdir -p "$sockdir"; chown postgres:postgres "$sockdir" "$pgdir"
   touch "$log"; chown postgres "$log"
   local port; port="$(free_port)"
   echo "$port" > "$portfile"
@@ -139,7 +150,7 @@ status() {
 
 case "${1:-}" in
   start) start ;;
-  stop) stop ;;
-  status) status ;;
+  stop) choose_dirs; stop ;;
+  status) choose_dirs; status ;;
   *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
 esac
