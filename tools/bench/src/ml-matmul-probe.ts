@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { gelu, gflops, initBackend, matMulFlops, shutdownBackend, timeStep } from '@forge/ml';
+import { geluTanh as gelu, gflops, initBackend, matMulFlops, shutdownBackend, timeStep } from '@forge/ml';
 
 // One backend configuration per process (two wasm modules cannot share a process: stock kernels
 // bind their C functions to the last module initialised). ml.bench.ts runs this file as a child:

@@ -5,8 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 // elements where Tanh and Pow cost ~22 ms, so we use σ and write the cube as x·x·x.
 const TWO_SQRT_2_OVER_PI = 2 * Math.sqrt(2 / Math.PI);
 
-/** GELU (tanh approximation) built from fast wasm kernels; differentiable. */
-export function gelu<T extends tf.Tensor>(x: T): T {
+/** GELU in its tanh form, built from fast wasm kernels (no Tanh, no Pow); differentiable. */
+export function geluTanh<T extends tf.Tensor>(x: T): T {
   return tf.tidy(() => {
     const cube = tf.mul(tf.mul(x, x), x);
     const inner = tf.mul(tf.add(x, tf.mul(cube, 0.044715)), TWO_SQRT_2_OVER_PI);

@@ -1,5 +1,5 @@
 export { initBackend, backendInfo, shutdownBackend } from './backend';
 export type { BackendInfo, BackendName, InitBackendOptions } from './backend';
-export { gelu } from './gelu';
+export { geluTanh } from './gelu';
 export { timeStep, matMulFlops, gflops } from './timing';
 export type { StepTiming } from './timing';

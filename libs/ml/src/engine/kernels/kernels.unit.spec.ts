@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { backendInfo, initBackend, shutdownBackend } from '../backend';
-import { gelu } from '../gelu';
+import { geluTanh as gelu } from '../gelu';
 import { relativeError, seededValues, valuesOn } from '../testing';
 // Gradients are registered by the models' loader (tfjs-core's Node bundle ships without them).
 import '../../models/register-gradients';
