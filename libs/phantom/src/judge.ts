@@ -22,14 +22,14 @@ export interface QualityReport {
   };
 }
 
-/** Detectable finding groups (MA and haemorrhages look alike at small sizes, so they form one group). */
-export type FindingGroup = 'red_lesions' | 'hard_exudates' | 'cotton_wool' | 'drusen' | 'enlarged_cup';
-export const FINDING_GROUPS: readonly FindingGroup[] = ['red_lesions', 'hard_exudates', 'cotton_wool', 'drusen', 'enlarged_cup'];
+/** Detectable finding groups (microaneurysms and dot/blot haemorrhages differ only in size, so they form one group). */
+export type FindingGroup = 'red_dots' | 'flame_haemorrhages' | 'hard_exudates' | 'cotton_wool' | 'drusen' | 'enlarged_cup';
+export const FINDING_GROUPS: readonly FindingGroup[] = ['red_dots', 'flame_haemorrhages', 'hard_exudates', 'cotton_wool', 'drusen', 'enlarged_cup'];
 
 const GROUP_OF: Partial<Record<FindingKind, FindingGroup>> = {
-  microaneurysm: 'red_lesions',
-  dot_blot_haemorrhage: 'red_lesions',
-  flame_haemorrhage: 'red_lesions',
+  microaneurysm: 'red_dots',
+  dot_blot_haemorrhage: 'red_dots',
+  flame_haemorrhage: 'flame_haemorrhages',
   hard_exudate: 'hard_exudates',
   cotton_wool_spot: 'cotton_wool',
   drusen: 'drusen',
@@ -40,7 +40,7 @@ export interface FindingsReport {
   /** Evidence per group, 0..1 (a soft "present"). */
   evidence: Record<FindingGroup, number>;
   /** Raw measurements behind the evidence. */
-  measures: { redLesions: number; exudatePixels: number; cottonWoolPixels: number; drusenPixels: number; cdr: number };
+  measures: { redDots: number; flames: number; exudatePixels: number; cottonWoolPixels: number; drusenPixels: number; cdr: number };
   disc: { x: number; y: number; r: number } | null;
 }
 
@@ -250,18 +250,19 @@ function findingsOf(A: Analysis): FindingsReport {
         if (bOverG > 0.66) cotton++;
         else if (bOverG > 0.46) drusen++;
         else exudate++;
-      } else if (gRatio < 0.5 && P.r[p] > 5 * (g + 0.01)) {
+      } else if (gRatio < 0.5 && P.r[p] > 6.5 * (g + 0.01)) {
         // Blood outside vessels is deeper red than a vein: red stays up while green all but vanishes.
         dark[p] = 1;
       }
     }
   }
-  const redLesions = countCompactBlobs(dark, size, R);
+  const { dots: redDots, flames } = redBlobs(dark, size, R);
   const cdr = cupToDisc(A);
   const px = (n: number) => n / area / 0.001; // per mille of the field
-  const measures = { redLesions, exudatePixels: px(exudate), cottonWoolPixels: px(cotton), drusenPixels: px(drusen), cdr };
+  const measures = { redDots, flames, exudatePixels: px(exudate), cottonWoolPixels: px(cotton), drusenPixels: px(drusen), cdr };
   const evidence: Record<FindingGroup, number> = {
-    red_lesions: clamp01((redLesions - 0.5) / 2.5),
+    red_dots: clamp01((redDots - 0.5) / 2.5),
+    flame_haemorrhages: clamp01((flames - 0.5) / 1.5),
     hard_exudates: clamp01((measures.exudatePixels - 0.3) / 1.2),
     cotton_wool: clamp01((measures.cottonWoolPixels - 0.3) / 2),
     drusen: clamp01((measures.drusenPixels - 0.5) / 3),
@@ -270,30 +271,36 @@ function findingsOf(A: Analysis): FindingsReport {
   return { evidence, measures, disc: { x: disc.x / size, y: disc.y / size, r: disc.r / size } };
 }
 
-/** Counts small, compact dark components (dots and blots); long thin ones are vessels. */
-function countCompactBlobs(mask: Uint8Array, size: number, R: number): number {
+/**
+ * Splits dark-red components into round dots (microaneurysms, dot/blot haemorrhages) and elongated flames,
+ * by the ratio of the axes of each component's second moments; large ones are not lesions.
+ */
+function redBlobs(mask: Uint8Array, size: number, R: number): { dots: number; flames: number } {
   const seen = new Uint8Array(mask.length);
   const stack: number[] = [];
-  let count = 0;
-  const maxArea = Math.PI * (0.05 * R) ** 2;
+  let dots = 0;
+  let flames = 0;
+  const maxArea = Math.PI * (0.06 * R) ** 2;
   for (let s = 0; s < mask.length; s++) {
     if (!mask[s] || seen[s]) continue;
-    let areaPx = 0;
-    let x0 = size;
-    let x1 = 0;
-    let y0 = size;
-    let y1 = 0;
+    let n = 0;
+    let sx = 0;
+    let sy = 0;
+    let sxx = 0;
+    let syy = 0;
+    let sxy = 0;
     stack.push(s);
     seen[s] = 1;
     while (stack.length) {
       const p = stack.pop()!;
-      areaPx++;
       const x = p % size;
       const y = (p / size) | 0;
-      if (x < x0) x0 = x;
-      if (x > x1) x1 = x;
-      if (y < y0) y0 = y;
-      if (y > y1) y1 = y;
+      n++;
+      sx += x;
+      sy += y;
+      sxx += x * x;
+      syy += y * y;
+      sxy += x * y;
       for (let dy = -1; dy <= 1; dy++) {
         const yy = y + dy;
         if (yy < 0 || yy >= size) continue;
@@ -308,11 +315,18 @@ function countCompactBlobs(mask: Uint8Array, size: number, R: number): number {
         }
       }
     }
-    const w = x1 - x0 + 1;
-    const h = y1 - y0 + 1;
-    if (areaPx <= maxArea && areaPx / (w * h) >= 0.45 && Math.max(w, h) <= 3 * Math.min(w, h) + 1) count++;
+    if (n > maxArea) continue;
+    // Pixel variance 1/12 keeps one-pixel components round.
+    const cxx = sxx / n - (sx / n) ** 2 + 1 / 12;
+    const cyy = syy / n - (sy / n) ** 2 + 1 / 12;
+    const cxy = sxy / n - (sx / n) * (sy / n);
+    const tr = cxx + cyy;
+    const disc = Math.sqrt(Math.max(0, ((cxx - cyy) / 2) ** 2 + cxy * cxy));
+    const elongation = Math.sqrt((tr / 2 + disc) / Math.max(1e-6, tr / 2 - disc));
+    if (n >= 4 && elongation > 2) flames++;
+    else dots++;
   }
-  return count;
+  return { dots, flames };
 }
 
 /** Vertical cup-to-disc ratio from the pale (blue-rich) cup inside the bright disc. */
