@@ -16,3 +16,4 @@ export * from './jobs/bullmq-queue';
 export * from './retrain/decide-trigger';
 export * from './retrain/retrain-jobs';
 export * from './retrain/retrain-trigger';
+export * from './open-messaging';
