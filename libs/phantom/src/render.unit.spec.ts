@@ -1,4 +1,5 @@
-import { findingsFromCaption, renderPhantom, shortCaption } from './index';
+import { createRng, describe as caption, findingsFromCaption, renderPhantom, shortCaption } from './index';
+import { sampleLabels } from './scene';
 
 const R = (size: number) => size * 0.47;
 
@@ -48,6 +49,28 @@ describe('renderPhantom', () => {
     }
   });
 
+  it('draws deep-red blood where microaneurysms and haemorrhages are labelled, and none in a normal eye', () => {
+    const size = 160;
+    const isBlood = (rgb: Uint8ClampedArray, i: number) => rgb[i] > 60 && rgb[i] > 6 * (rgb[i + 1] + 3);
+    for (let seed = 10; seed < 13; seed++) {
+      const p = renderPhantom({ seed, size, diagnosis: 'diabetic_retinopathy', grade: 3, quality: 3 });
+      const sites = p.labels.sites.filter((s) => s.kind === 'microaneurysm' || s.kind === 'dot_blot_haemorrhage');
+      let near = 0;
+      for (const s of sites) {
+        const cx = size / 2 + s.x * R(size);
+        const cy = size / 2 + s.y * R(size);
+        let hit = false;
+        for (let y = Math.floor(cy - 1); y <= cy + 1; y++) for (let x = Math.floor(cx - 1); x <= cx + 1; x++) if (isBlood(p.rgb, (y * size + x) * 3)) hit = true;
+        if (hit) near++;
+      }
+      expect(near / sites.length).toBeGreaterThanOrEqual(0.8);
+      const clean = renderPhantom({ seed, size, diagnosis: 'normal', quality: 3 });
+      let blood = 0;
+      for (let i = 0; i < clean.rgb.length; i += 3) if (isBlood(clean.rgb, i)) blood++;
+      expect(blood).toBeLessThan(3);
+    }
+  });
+
   it('draws a larger pale cup when the labelled C/D ratio is larger', () => {
     const size = 192;
     const cupPixels = (seed: number, diagnosis: 'normal' | 'glaucoma') => {
@@ -87,10 +110,12 @@ describe('renderPhantom', () => {
 describe('captions', () => {
   it('parse back to the true finding set for every caption wording, and short forms imply their diagnosis', () => {
     const texts = new Set<string>();
-    for (let seed = 0; seed < 200; seed++) {
-      const p = renderPhantom({ seed, size: 32 });
-      texts.add(p.caption.split(':')[0]);
-      expect([...findingsFromCaption(p.caption)].sort()).toEqual([...p.labels.findings].sort());
+    const rng = createRng(4);
+    for (let i = 0; i < 300; i++) {
+      const labels = sampleLabels(rng);
+      const text = caption(labels, rng);
+      texts.add(text.split(':')[0]);
+      expect([...findingsFromCaption(text)].sort()).toEqual([...labels.findings].sort());
     }
     expect(texts.size).toBeGreaterThan(15); // varied wording
     expect(findingsFromCaption('Fundus, moderate NPDR')).toEqual(new Set(['microaneurysm', 'dot_blot_haemorrhage', 'hard_exudate']));
