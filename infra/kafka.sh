@@ -80,7 +80,11 @@ fetch_jars() {
   </dependencies>
 </project>
 EOF
-  (cd "$work" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs") >&2
+  if ! (cd "$work" && mvn -B -Dstyle.color=never dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs") > "$work/mvn.log" 2>&1; then
+    echo "kafka: Maven could not fetch the jars; log: $work/mvn.log" >&2
+    tail -n 30 "$work/mvn.log" >&2
+    exit 1
+  fi
   touch "$marker"
 }
 
