@@ -14,6 +14,7 @@ import { ApiMetrics } from './metrics/metrics';
 import { MetricsController } from './metrics/metrics.controller';
 import { ReadModel } from './read-model/read-model.service';
 import { EVENT_STORE } from './store/event-store.token';
+import { OwnWrites } from './store/own-writes';
 import { StoreLifecycle } from './store/store-lifecycle';
 import { FirstAdmin } from './users/first-admin';
 import { UserCommandHandler } from './users/user-command.handler';
@@ -32,13 +33,15 @@ import { QueueController } from './queue/queue.controller';
 @Module({})
 export class AppModule {
   static create(config: ApiConfig, store: EventStore, log: Logger, metrics: ApiMetrics): DynamicModule {
+    const ownWrites = new OwnWrites();
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot(), JwtModule.register({ secret: config.jwtSecret, signOptions: { algorithm: 'HS256' } })],
       controllers: [HealthController, AuthController, UsersController, MetricsController, ImagesController, TasksController, RatingsController, AuditController, ImportsController, SignaturesController, ModelsController, QueueController],
       providers: [
         { provide: API_CONFIG, useValue: config },
-        { provide: EVENT_STORE, useValue: store },
+        { provide: OwnWrites, useValue: ownWrites },
+        { provide: EVENT_STORE, useValue: ownWrites.wrap(store) },
         { provide: LOGGER, useValue: log },
         { provide: ApiMetrics, useValue: metrics },
         { provide: APP_GUARD, useClass: AccessGuard },

@@ -4,7 +4,9 @@ import type { Request } from 'express';
 import { z } from 'zod/v4';
 import { API_CONFIG, type ApiConfig } from '../config/api-config';
 import { UnauthenticatedError } from '../errors/api-errors';
-import { ReadModel } from '../read-model/read-model.service';
+import { EVENT_STORE } from '../store/event-store.token';
+import type { EventStore } from '../store/port';
+import { loadUser } from '../users/load-user';
 import { openApiSchema, parseInput } from '../validation/parse-input';
 import { LoginRateLimiter } from './login-rate-limiter';
 import { decoyHash, verifyPassword } from './password';
@@ -21,7 +23,7 @@ export class AuthController {
 
   constructor(
     @Inject(API_CONFIG) private readonly config: ApiConfig,
-    private readonly readModel: ReadModel,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly tokens: TokensService,
   ) {
     this.limiter = new LoginRateLimiter(config.loginAttempts, config.loginWindowMs);
@@ -36,17 +38,17 @@ export class AuthController {
     const { username, password } = parseInput(loginBody, body);
     const ip = req.ip ?? 'unknown';
     this.limiter.check(ip, username);
-    await this.readModel.catchUp();
-    const user = this.readModel.users.byName.get(username);
+    const user = await loadUser(this.store, username);
+    const known = user.status === 'Absent' ? undefined : user;
     // An unknown user costs the same scrypt work as a known one.
-    const ok = await verifyPassword(password, user?.passwordHash ?? (await decoyHash(this.config.scryptLogN)));
-    if (!user || !ok || user.disabled) {
+    const ok = await verifyPassword(password, known?.passwordHash ?? (await decoyHash(this.config.scryptLogN)));
+    if (!known || !ok || known.status !== 'Active') {
       this.limiter.failed(ip, username);
       throw new UnauthenticatedError('wrong username or password, or the account is disabled');
     }
     this.limiter.succeeded(ip, username);
     const token = await this.tokens.issue(username);
-    return { tokenType: 'Bearer', ...token, username, roles: user.roles };
+    return { tokenType: 'Bearer', ...token, username, roles: known.roles };
   }
 
   @Get('me')

@@ -3,7 +3,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { JwtService, TokenExpiredError } from '@nestjs/jwt';
 import { API_CONFIG, type ApiConfig } from '../config/api-config';
 import { UnauthenticatedError } from '../errors/api-errors';
-import { ReadModel } from '../read-model/read-model.service';
+import { EVENT_STORE } from '../store/event-store.token';
+import type { EventStore } from '../store/port';
+import { loadUser } from '../users/load-user';
 import type { Principal, Role } from './roles';
 
 interface AccessClaims {
@@ -20,7 +22,7 @@ export class TokensService {
   constructor(
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly jwt: JwtService,
-    private readonly readModel: ReadModel,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {
     this.serviceDigests = Object.entries(config.serviceTokens).map(([name, secret]) => [name, digest(secret)]);
   }
@@ -47,9 +49,8 @@ export class TokensService {
       throw new UnauthenticatedError(err instanceof TokenExpiredError ? 'the token has expired; log in again' : 'the token is not valid');
     }
     if (claims.typ !== 'access' || typeof claims.sub !== 'string') throw new UnauthenticatedError('the token is not valid');
-    await this.readModel.catchUp();
-    const user = this.readModel.users.byName.get(claims.sub);
-    if (!user || user.disabled) throw new UnauthenticatedError('the account is disabled or unknown');
+    const user = await loadUser(this.store, claims.sub);
+    if (user.status !== 'Active') throw new UnauthenticatedError('the account is disabled or unknown');
     return { kind: 'user', id: user.username, roles: [...user.roles] as Role[] };
   }
 
