@@ -1,7 +1,6 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
+import type * as os from 'node:os';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
+import { Worker, WorkerOptions } from 'node:worker_threads';
 
 // The package's own loader refuses threads in Node (it checks IS_NODE) and hands pthread
 // workers Blob URLs that `worker_threads` cannot load. We start the emscripten factories
@@ -32,22 +31,21 @@ export function wasmOutDir(): string {
 }
 
 /**
- * The pthread worker script ships as a JS string (meant for a Blob). Node workers need a file,
- * so we write it once, content-addressed, into the OS temp folder.
+ * The pthread worker script ships as a JS string meant for a Blob URL, which `worker_threads`
+ * cannot load. Emscripten creates its workers with `new Worker(path)` through the global
+ * `Worker`, so while the module starts we hand it a Worker that evaluates the script instead:
+ * nothing is written to disk.
  */
-function workerScriptFile(dir: string): string {
+function evalWorkerClass(dir: string): typeof Worker {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { wasmWorkerContents } = require(path.join(dir, 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string };
   // The string was written for a Blob: its "\n" escapes became real newlines inside string literals.
   const source = wasmWorkerContents.replace(/\n/g, '\\n');
-  const digest = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  const file = path.join(os.tmpdir(), `forge-tfjs-wasm-worker-${digest}.js`);
-  if (!fs.existsSync(file)) {
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, source);
-    fs.renameSync(tmp, file);
-  }
-  return file;
+  return class EvalWorker extends Worker {
+    constructor(_file: string, options: WorkerOptions = {}) {
+      super(source, { ...options, eval: true });
+    }
+  };
 }
 
 function attachCApi(module: WasmModule): WasmModule {
@@ -70,7 +68,7 @@ function attachCApi(module: WasmModule): WasmModule {
 export async function loadThreadedSimdModule(threads: number): Promise<WasmModule> {
   const dir = wasmOutDir();
   const mainScript = path.join(dir, 'tfjs-backend-wasm-threaded-simd.js');
-  const worker = workerScriptFile(dir);
+  const EvalWorker = evalWorkerClass(dir);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const factory = require(mainScript) as Factory;
   // The real module object (an `import * as` namespace would be a copy under esModuleInterop).
@@ -82,10 +80,13 @@ export async function loadThreadedSimdModule(threads: number): Promise<WasmModul
     const seen = realCpus();
     return Array.from({ length: wanted }, (_, i) => seen[i % seen.length]);
   };
+  // The module assigns `global.Worker` itself and then allocates its whole worker pool (8, more
+  // than the 4 threads we allow) during the factory call; a getter/setter pair keeps ours in place.
+  const previousWorker = Object.getOwnPropertyDescriptor(globalThis, 'Worker');
+  Object.defineProperty(globalThis, 'Worker', { configurable: true, get: () => EvalWorker, set: () => undefined });
   try {
     const module = await factory({
       locateFile: (file: string) => {
-        if (file.endsWith('.worker.js')) return worker;
         if (file.endsWith('.wasm')) return path.join(dir, 'tfjs-backend-wasm-threaded-simd.wasm');
         return path.join(dir, file);
       },
@@ -95,6 +96,8 @@ export async function loadThreadedSimdModule(threads: number): Promise<WasmModul
     return attachCApi(module);
   } finally {
     osModule.cpus = realCpus;
+    if (previousWorker) Object.defineProperty(globalThis, 'Worker', previousWorker);
+    else delete (globalThis as { Worker?: unknown }).Worker;
   }
 }
 
