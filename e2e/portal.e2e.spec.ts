@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openPostgresEventStore, type RecordedEvent } from '@forge/event-store';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ADMIN, ApiClient, seedPhantomTasks, startPortalStack, type PortalStack } from '@forge/system-harness';
+import { ADMIN, ApiClient, seedPhantomTasks, seedSelectorVersions, startPortalStack, type PortalStack } from '@forge/system-harness';
 
 const SAMPLES = path.resolve(__dirname, '../samples/phantom-mini');
 const ARTIFACTS = path.resolve(__dirname, '../test-artifacts/portal');
@@ -56,6 +56,7 @@ const queueIdle = () => page.evaluate(() => (window as unknown as { forgeQueueId
 beforeAll(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   stack = await startPortalStack({ importRoot: SAMPLES, label: 'portal_e2e' });
+  process.stderr.write(`portal build: ${stack.build.built ? `built in ${(stack.build.ms / 1000).toFixed(1)} s` : 'reused (sources unchanged)'}\n`);
   const admin = await ApiClient.login(stack.apiUrl, ADMIN.username, ADMIN.password);
   await admin.createUser(EXPERT.username, EXPERT.password, ['expert']);
   await admin.createUser(AUDITOR.username, AUDITOR.password, ['auditor']);
@@ -183,6 +184,10 @@ it('an auditor rebuilds the state as of a past moment, verifies the chain and si
 
     await p.locator('#f-type').selectOption('RatingRetracted');
     await p.getByTestId('timeline-count').filter({ hasText: /^1 of/ }).waitFor();
+    const [download] = await Promise.all([p.waitForEvent('download'), p.getByRole('button', { name: 'Export selection (JSON lines)' }).click()]);
+    const lines = fs.readFileSync((await download.path())!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RecordedEvent);
+    const stored = (await allEvents()).find((e) => e.type === 'RatingRetracted')!;
+    expect(lines.map((l) => [l.type, l.hash, l.prevHash])).toEqual([[stored.type, stored.hash, stored.prevHash]]);
     await p.locator('#stream-id').fill('user-root');
     await p.getByRole('button', { name: 'Show history' }).click();
     await p.getByRole('button', { name: 'Sign user-root revision 1' }).click();
@@ -200,13 +205,35 @@ it('an auditor rebuilds the state as of a past moment, verifies the chain and si
   }
 });
 
-it('the operator and admin pages render (screenshots)', async () => {
+it('an operator sees model versions with a plot and promotes one with a signature; the admin page lists users', async () => {
+  const day = (d: number) => new Date(Date.UTC(2026, 10, d, 12)).toISOString();
+  await seedSelectorVersions(stack.databaseUrl, [
+    { version: 'sel-1', at: day(20), metrics: { spearman: 0.41, ece: 0.09 }, passed: true },
+    { version: 'sel-2', at: day(23), metrics: { spearman: 0.55, ece: 0.07 }, passed: true },
+    { version: 'sel-3', at: day(26), metrics: { spearman: 0.62, ece: 0.05 }, passed: true },
+  ]);
   const ctx = await context.browser()!.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'UTC' });
   const p = await ctx.newPage();
   try {
     await signIn(p, OPERATOR, '/models');
-    await p.getByTestId('models-empty').waitFor();
-    await shoot(p, 'models');
+    await p.locator('#metric-selector').selectOption('spearman');
+    await p.getByRole('img', { name: /spearman over time: sel-1 0.410, sel-2 0.550, sel-3 0.620/ }).waitFor();
+    await p.locator('#selector-version').selectOption('sel-3');
+    await p.locator('#selector-action').selectOption('promote');
+    await p.locator('#selector-reason').fill('best Spearman so far');
+    await p.locator('#selector-password').fill(OPERATOR.password);
+    await p.getByRole('button', { name: 'Sign and promote' }).click();
+    await p.getByText(/sel-3 promoted; signed at revision/).waitFor();
+    await p.getByText('serving: sel-3').waitFor();
+    await shoot(p, 'models', true);
+    const events = await allEvents();
+    const promoted = events.filter((e) => e.type === 'ModelVersionPromoted');
+    expect(promoted.map((e) => e.data.version)).toEqual(['sel-3']);
+    const signature = events.filter((e) => e.type === 'SignatureApplied' && e.data.stream === 'model-selector');
+    expect(signature).toHaveLength(1);
+    const promotion = promoted[0];
+    expect(signature[0].data).toMatchObject({ revision: promotion.streamVersion, hash: promotion.hash, signer: OPERATOR.username, meaning: 'approval' });
+
     await p.evaluate(() => sessionStorage.clear());
     await signIn(p, ADMIN, '/admin');
     await p.getByRole('cell', { name: EXPERT.username, exact: true }).waitFor();

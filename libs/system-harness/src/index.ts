@@ -3,3 +3,4 @@ export * from './processes';
 export * from './portal-build';
 export * from './portal-stack';
 export * from './api-client';
+export * from './model-fixtures';

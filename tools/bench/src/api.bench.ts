@@ -1,20 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import autocannon from 'autocannon';
 import { CURRENT_SCHEMA_VERSION, labelTaskDecider, streams, type CommandMetadata, type LabelTaskCommand } from '@forge/domain';
-import { createTestDatabase, openPostgresEventStore, type JsonObject, type SqlEventStore } from '@forge/event-store';
-import { ADMIN, ApiClient, startApi, type Started } from '@forge/system-harness';
+import { openPostgresEventStore, type JsonObject, type SqlEventStore } from '@forge/event-store';
+import { ADMIN, ApiClient, startPortalStack, type PortalStack } from '@forge/system-harness';
 import { Benchmark, BenchRow, compared, median } from './harness';
 
 // Rating submission through the HTTP API under a fixed load (autocannon, 500 requests/s), against a
 // local API on PostgreSQL: p50 and p99 latency. Baseline, same server, same rate, same run:
 // GET /health (routing, guard and logging, no store). Ratio = rating / health.
+// In the browser (the built portal in Chromium): time from Enter to the next image on screen
+// (the next task is preloaded), against a plain navigation to a static page of the same portal.
 
 const RATE = 500;
 const SAMPLES = path.resolve(__dirname, '../../../samples/phantom-mini');
 const EXPERT = { username: 'bench.expert', password: 'bench-password-1' };
+const RATER = { username: 'bench.rater', password: 'bench-password-2' };
+const OPERATOR = { username: 'bench.operator', password: 'bench-password-3' };
 
 interface Load {
   p50: number;
@@ -69,6 +71,65 @@ async function claimedTasks(store: SqlEventStore, imageIds: string[], count: num
   return ids;
 }
 
+/**
+ * Signs the rater in, then for each rating: digits by keyboard, Enter dispatched inside the page
+ * with a timestamp, and the time until the next image element is in the DOM, decoded and a frame
+ * has been painted. The expert's pause between images is simulated by waiting until the queue is idle.
+ * Baseline: a plain navigation to the static sign-in page (Navigation Timing, load event end).
+ */
+async function enterToNextImage(stack: PortalStack, ratings: number): Promise<{ enterMs: number; navigationMs: number }> {
+  const context = await stack.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${stack.portalUrl}/login`);
+    await page.locator('#username').fill(RATER.username);
+    await page.locator('#password').fill(RATER.password);
+    await page.locator('#password').press('Enter');
+    await page.waitForURL(`${stack.portalUrl}/queue`);
+    const times: number[] = [];
+    for (let i = 0; i < ratings; i++) {
+      await page.waitForFunction(() => {
+        const q = document.querySelector('[data-testid="task-image"]') as HTMLImageElement | null;
+        return !!q && q.complete && document.querySelector('[data-testid="ahead"]')?.getAttribute('data-count') !== '0';
+      });
+      await page.evaluate(() => (window as unknown as { forgeQueueIdle(): Promise<unknown> }).forgeQueueIdle());
+      await page.keyboard.press('2');
+      await page.keyboard.press('3');
+      times.push(
+        await page.evaluate(
+          () =>
+            new Promise<number>((resolve) => {
+              const before = (document.querySelector('[data-testid="task-image"]') as HTMLElement).dataset.taskId;
+              const t0 = performance.now();
+              const check = () => {
+                const img = document.querySelector('[data-testid="task-image"]') as HTMLImageElement | null;
+                if (!img || img.dataset.taskId === before) return false;
+                observer.disconnect();
+                void img
+                  .decode()
+                  .catch(() => undefined)
+                  .then(() => requestAnimationFrame(() => resolve(performance.now() - t0)));
+                return true;
+              };
+              const observer = new MutationObserver(check);
+              observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-task-id', 'src'] });
+              window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+            }),
+        ),
+      );
+    }
+    const navigations: number[] = [];
+    const plain = await context.newPage();
+    for (let i = 0; i < ratings; i++) {
+      await plain.goto(`${stack.portalUrl}/login`, { waitUntil: 'load' });
+      navigations.push(await plain.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd));
+    }
+    return { enterMs: median(times), navigationMs: median(navigations) };
+  } finally {
+    await context.close();
+  }
+}
+
 export const benchmark: Benchmark = {
   name: 'api',
   description: `rating submission through the API at ${RATE} requests/s on PostgreSQL (p50/p99) vs GET /health at the same rate`,
@@ -76,31 +137,36 @@ export const benchmark: Benchmark = {
     if (!process.env.FORGE_TEST_DATABASE_URL) throw Object.assign(new Error('FORGE_TEST_DATABASE_URL is not set: run `infra/services.sh up postgres` and source the env file it prints'), { code: 'INVALID_CONFIG' });
     const seconds = quick ? 2 : 4;
     const rounds = Math.max(1, Math.min(runs, quick ? 1 : 3));
-    const db = await createTestDatabase('forge_bench_api');
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'forge-bench-api-'));
-    const started: Started[] = [];
+    const ratings = quick ? 8 : 20;
+    let stack: PortalStack | undefined;
     let store: SqlEventStore | undefined;
     try {
-      log('starting the API on a fresh PostgreSQL database');
-      const api = await startApi(db.url, SAMPLES, tmp, started);
-      const admin = await ApiClient.login(api.url, ADMIN.username, ADMIN.password);
-      await admin.createUser(EXPERT.username, EXPERT.password, ['expert']);
-      await admin.call('POST', '/imports/datasets/server-path', { path: 'phantoms.csv', reason: 'bench fixture' });
-      const images = await admin.call<{ items: { imageId: string }[] }>('GET', '/images?limit=100');
-      const expert = await ApiClient.login(api.url, EXPERT.username, EXPERT.password);
-      store = (await openPostgresEventStore(db.url, { max: 4 })) as SqlEventStore;
+      log('starting the API on a fresh PostgreSQL database and the built portal (next build when sources changed)');
+      stack = await startPortalStack({ importRoot: SAMPLES, label: 'bench_api' });
+      const admin = await ApiClient.login(stack.apiUrl, ADMIN.username, ADMIN.password);
+      for (const [who, roles] of [[EXPERT, ['expert']], [RATER, ['expert']], [OPERATOR, ['operator']]] as const) await admin.createUser(who.username, who.password, [...roles]);
+      const operator = await ApiClient.login(stack.apiUrl, OPERATOR.username, OPERATOR.password);
+      await operator.call('POST', '/imports/datasets/server-path', { path: 'phantoms.csv', reason: 'bench fixture' });
+      const imageIds = (await operator.call<{ items: { imageId: string }[] }>('GET', '/images?limit=100')).items.map((i) => i.imageId);
+
+      log(`browser: ${ratings} ratings by keyboard, Enter → next image shown`);
+      for (let i = 0; i < ratings + 3; i++) await operator.call('POST', '/tasks', { imageId: imageIds[i % imageIds.length], priority: 100, reason: 'bench fixture' });
+      const browser = await enterToNextImage(stack, ratings);
+
+      store = (await openPostgresEventStore(stack.databaseUrl, { max: 4 })) as SqlEventStore;
       const perRound = Math.ceil(RATE * seconds * 1.3);
-      log(`seeding ${perRound * rounds} claimed tasks`);
-      const tasks = await claimedTasks(store, images.items.map((i) => i.imageId), perRound * rounds);
+      log(`seeding ${perRound * rounds} claimed tasks for the load test`);
+      const tasks = await claimedTasks(store, imageIds, perRound * rounds);
+      const expert = await ApiClient.login(stack.apiUrl, EXPERT.username, EXPERT.password);
       let next = 0;
       const nextPath = () => `/tasks/${tasks[next++ % tasks.length]}/ratings`;
       // Warm-up: JIT, connection pool, the API's read model.
-      await run(api.url, 1, expert.bearer);
+      await run(stack.apiUrl, 1, expert.bearer);
       const health: Load[] = [];
       const rating: Load[] = [];
       for (let r = 0; r < rounds; r++) {
-        health.push(await run(api.url, seconds, expert.bearer));
-        rating.push(await run(api.url, seconds, expert.bearer, nextPath));
+        health.push(await run(stack.apiUrl, seconds, expert.bearer));
+        rating.push(await run(stack.apiUrl, seconds, expert.bearer, nextPath));
         log(`round ${r + 1}/${rounds}: health p50 ${health[r].p50} ms p99 ${health[r].p99} ms; rating p50 ${rating[r].p50} ms p99 ${rating[r].p99} ms (${rating[r].sent} sent, ${rating[r].errors} errors)`);
       }
       const errors = rating.reduce((n, l) => n + l.errors, 0);
@@ -110,12 +176,11 @@ export const benchmark: Benchmark = {
         compared(`POST rating p50 @${RATE}/s`, m(rating, 'p50'), 'ms', m(health, 'p50')),
         compared(`POST rating p99 @${RATE}/s`, m(rating, 'p99'), 'ms', m(health, 'p99')),
         compared('rating requests answered 2xx', rating.reduce((n, l) => n + l.sent - l.errors, 0), 'requests', rating.reduce((n, l) => n + l.sent, 0)),
+        compared(`Enter → next image shown (median of ${ratings})`, browser.enterMs, 'ms', browser.navigationMs),
       ];
     } finally {
       await store?.close();
-      for (const p of started.reverse()) await p.stop();
-      await db.drop().catch(() => undefined);
-      fs.rmSync(tmp, { recursive: true, force: true });
+      await stack?.stop();
     }
   },
 };

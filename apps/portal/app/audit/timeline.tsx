@@ -1,6 +1,7 @@
 'use client';
 import { useEffect, useMemo, useState } from 'react';
 import { api } from '../../lib/api';
+import { loadSession } from '../../lib/session';
 import { actorOf, localToIso, type AuditEvent } from '../../lib/audit-types';
 import { errorText, Status } from '../../lib/status';
 
@@ -55,13 +56,21 @@ export function Timeline({ onOpenStream }: { onOpenStream(stream: string): void 
 
   function exportSelection() {
     const lines = selected.map((e) => JSON.stringify(e)).join('\n') + (selected.length ? '\n' : '');
-    const url = URL.createObjectURL(new Blob([lines], { type: 'application/x-ndjson' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = `forge-events-selection-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    download(new Blob([lines], { type: 'application/x-ndjson' }), `forge-events-selection-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
     setMessage(`Exported ${selected.length} events as JSON lines.`);
+  }
+
+  /** The server's export of the whole log, byte for byte as stored (with hashes), for offline verification. */
+  async function exportAll() {
+    setMessage('Exporting the whole log…');
+    const session = loadSession();
+    const res = await fetch('/api/audit/export', { headers: session ? { authorization: `Bearer ${session.token}` } : {} });
+    if (!res.ok) {
+      setMessage(`Export failed (${res.status}).`);
+      return;
+    }
+    download(await res.blob(), 'forge-events.jsonl');
+    setMessage('Exported the whole log as JSON lines.');
   }
 
   return (
@@ -98,6 +107,9 @@ export function Timeline({ onOpenStream }: { onOpenStream(stream: string): void 
         </div>
         <div>
           <button type="button" onClick={exportSelection} disabled={selected.length === 0}>Export selection (JSON lines)</button>
+        </div>
+        <div>
+          <button type="button" onClick={() => void exportAll()}>Export whole log</button>
         </div>
       </div>
       <p className="muted" data-testid="timeline-count">
@@ -141,4 +153,13 @@ export function Timeline({ onOpenStream }: { onOpenStream(stream: string): void 
       <Status message={message} />
     </section>
   );
+}
+
+function download(blob: Blob, name: string) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

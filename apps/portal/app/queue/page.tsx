@@ -129,7 +129,9 @@ function RatingScreen() {
             <li><kbd>+</kbd> / <kbd>-</kbd> zoom, <kbd>0</kbd> reset; wheel zooms, drag pans</li>
           </ul>
         </details>
-        <p className="muted small">{queue ? `${queue.ahead.length} next image(s) ready` : ''}</p>
+        <p className="muted small" data-testid="ahead" data-count={queue?.ahead.length ?? 0}>
+          {queue ? `${queue.ahead.length} next image(s) ready` : ''}
+        </p>
       </aside>
     </div>
   );
