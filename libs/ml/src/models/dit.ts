@@ -102,7 +102,7 @@ export function ditForward(s: ParamStore, c: DitConfig, x: tf.Tensor4D, t: tf.Te
   const emb = dense(s, 'dit/patch', patches); // (B·N, D)
   let h = tf.reshape(tf.add(tf.reshape(emb, [b, n, c.dim]), s.get('dit/pos')), [b * n, c.dim]) as tf.Tensor2D; // (B·N, D)
   const temb = dense(s, 'dit/time2', silu(dense(s, 'dit/time1', timestepEmbedding(t, c.timeFeatures)))); // (B, D)
-  const cond = tf.add(temb, dense(s, 'dit/textPool', ctx.pooled)); // (B, D)
+  const cond = tf.add(temb, dense(s, 'dit/textPool', ctx.pooled)) as tf.Tensor2D; // (B, D)
   const l = ctx.tokens.shape[1];
   const ctxFlat = tf.reshape(ctx.tokens, [b * l, c.contextDim]) as tf.Tensor2D; // (B·L, Dc)
   for (let i = 0; i < c.depth; i++) h = ditBlock(s, `dit/block${i}`, h, cond, ctxFlat, ctx.mask, b, c.heads); // (B·N, D)

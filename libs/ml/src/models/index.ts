@@ -16,3 +16,4 @@ export * from './policy';
 export * from './improve';
 export * from './persistence';
 export * from './fundus-encoder';
+export * from './benchmark';

@@ -108,7 +108,7 @@ export function attention(store: ParamStore, name: string, input: AttentionInput
   const context = input.context ?? input.x;
   const probs = attentionWeights(store, name, input); // (B, H, Tq, Tk)
   const v = splitHeads(dense(store, `${name}/v`, context), input.batch, input.heads); // (B, H, Tk, hd)
-  const out = tf.matMul(probs, v); // (B, H, Tq, Tk) x (B, H, Tk, hd) -> (B, H, Tq, hd)
+  const out = tf.matMul(probs, v) as tf.Tensor4D; // (B, H, Tq, Tk) x (B, H, Tk, hd) -> (B, H, Tq, hd)
   return dense(store, `${name}/o`, mergeHeads(out)); // (B·Tq, D)
 }
 
@@ -170,7 +170,7 @@ export function createEncoderBlock(store: ParamStore, name: string, c: Transform
 /** (B·T, D) -> (B·T, D) */
 export function encoderBlock(store: ParamStore, name: string, x: tf.Tensor2D, batch: number, heads: number, keyMask?: tf.Tensor2D): tf.Tensor2D {
   const a = attention(store, `${name}/attn`, { x: layerNorm(store, `${name}/ln1`, x), batch, heads, keyMask }); // (B·T, D)
-  const h = tf.add(x, a); // (B·T, D)
+  const h = tf.add(x, a) as tf.Tensor2D; // (B·T, D)
   return tf.add(h, mlp(store, `${name}/mlp`, layerNorm(store, `${name}/ln2`, h))); // (B·T, D)
 }
 

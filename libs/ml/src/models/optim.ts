@@ -50,7 +50,7 @@ export class Trainer {
     const [loss, norm] = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(lossFn, this.vars);
       const clipped = clipByGlobalNorm(grads, this.config.clipNorm);
-      this.optimizer.applyGradients(clipped.grads);
+      this.optimizer.applyGradients(Object.entries(clipped.grads).map(([name, tensor]) => ({ name, tensor })));
       if (this.config.weightDecay > 0) {
         const keep = 1 - this.config.learningRate * this.config.weightDecay;
         for (const v of this.vars) if (v.rank >= 2) v.assign(tf.mul(v, keep));

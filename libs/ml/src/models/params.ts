@@ -102,7 +102,7 @@ export class ParamStore {
   /** this ← decay·this + (1−decay)·source, for EMA weights. */
   emaUpdate(source: ParamStore, decay: number): void {
     tf.tidy(() => {
-      for (const [name, v] of this.vars) v.assign(v.mul(decay).add(source.get(name).mul(1 - decay)));
+      for (const [name, v] of this.vars) v.assign(tf.add(tf.mul(v, decay), tf.mul(source.get(name), 1 - decay)));
     });
   }
 

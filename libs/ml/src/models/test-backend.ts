@@ -1,8 +1,10 @@
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-wasm';
+import { initBackend } from '../engine';
 
-/** Backend for the model tests: stock WebAssembly (one thread) keeps tiny models fast enough. */
+/**
+ * Model tests run on the backend production picks (wasm with the project's kernels), on one
+ * thread: Jest runs test files in parallel workers, and two threads per worker on two cores
+ * make every kernel wait for a busy core.
+ */
 export async function setupTestBackend(): Promise<void> {
-  await tf.setBackend('wasm');
-  await tf.ready();
+  await initBackend({ threads: 1, log: () => undefined });
 }

@@ -131,7 +131,7 @@ export class TextEncoder {
     const h = this.hidden(tf.tensor1d(ids, 'int32'), mask); // (B·T, D)
     // select the masked rows with a one-hot matMul (gather has no gradient on wasm)
     const select = tf.cast(tf.oneHot(tf.tensor1d(positions, 'int32'), n), 'float32') as tf.Tensor2D; // (M, B·T)
-    const picked = tf.matMul(select, h); // (M, B·T) x (B·T, D) -> (M, D)
+    const picked = tf.matMul(select, h) as tf.Tensor2D; // (M, B·T) x (B·T, D) -> (M, D)
     const z = layerNorm(this.store, 'text/mlm/ln', gelu(dense(this.store, 'text/mlm/transform', picked))); // (M, D)
     const logits = tf.add(tf.matMul(z, this.store.get('text/tok') as tf.Tensor2D, false, true), this.store.get('text/mlm/bias')); // (M, D) x (D, V) -> (M, V)
     const labels = tf.cast(tf.oneHot(tf.tensor1d(targets, 'int32'), this.config.vocabSize), 'float32'); // (M, V)
