@@ -36,7 +36,7 @@ const PHRASES: Record<FindingKind, string[]> = {
 };
 
 /** A full clinical caption, e.g. "Left eye fundus with moderate non-proliferative diabetic retinopathy: …; C/D 0.3". */
-export function describe(L: PhantomLabels, rng: Rng): string {
+export function clinicalCaption(L: PhantomLabels, rng: Rng): string {
   const eye = L.eye === 'left' ? rng.pick(['Left eye', 'Left', 'LE']) : rng.pick(['Right eye', 'Right', 'RE']);
   const opening = rng.pick([`${eye} fundus with`, `${eye} fundus photograph showing`, `Colour fundus image of the ${L.eye} eye showing`]);
   const lesionKinds = L.findings.filter((k) => k !== 'enlarged_cup');

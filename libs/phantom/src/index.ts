@@ -4,7 +4,7 @@ export type { Rng } from './prng';
 export { renderPhantom, MIN_SIZE, MAX_SIZE } from './render';
 export type { RenderOptions } from './render';
 export type { SceneOptions } from './scene';
-export { describe, shortCaption, diagnosisPhrase, findingsFromCaption } from './caption';
+export { clinicalCaption, shortCaption, diagnosisPhrase, findingsFromCaption } from './caption';
 export { judgeQuality, judgeMatch, judgeImage, detectFindings, matchFindings, claimedGroups, FINDING_GROUPS } from './judge';
 export type { QualityReport, FindingsReport, FindingGroup } from './judge';
 export { createPanel } from './panel';

@@ -3,7 +3,7 @@ import { blob, capsuleCoverage, Frame, frameFor, smoothstep } from './raster';
 import { applyOpticalFaults, addNoise } from './faults';
 import { sampleLabels, SceneOptions } from './scene';
 import { growNewVessels, growVessels, VesselSegment } from './vessels';
-import { describe } from './caption';
+import { clinicalCaption } from './caption';
 import { Phantom, PhantomLabels } from './types';
 
 export interface RenderOptions extends SceneOptions {
@@ -45,7 +45,7 @@ export function renderPhantom(options: RenderOptions): Phantom {
   addNoise(img, mask, labels.faults, createRng(mixSeed(seed, 7)));
   const rgb = new Uint8ClampedArray(img.length);
   for (let i = 0; i < img.length; i++) rgb[i] = Math.round(img[i] * 255);
-  return { rgb, width: size, height: size, labels, caption: describe(labels, createRng(mixSeed(seed, 8))) };
+  return { rgb, width: size, height: size, labels, caption: clinicalCaption(labels, createRng(mixSeed(seed, 8))) };
 }
 
 /** Background, choroidal texture, vignetting, macula, fovea, disc and cup; also fills the FOV mask. */

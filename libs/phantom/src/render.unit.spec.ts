@@ -1,4 +1,4 @@
-import { createRng, describe as caption, findingsFromCaption, renderPhantom, shortCaption } from './index';
+import { clinicalCaption as caption, createRng, findingsFromCaption, renderPhantom, shortCaption } from './index';
 import { sampleLabels } from './scene';
 
 const R = (size: number) => size * 0.47;
