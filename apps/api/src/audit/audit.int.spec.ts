@@ -1,4 +1,4 @@
-import { bearer, startHarness, type Harness } from '../testing/api-harness';
+import { bearer, startHarness, untilVisible, type Harness } from '../testing/api-harness';
 import { registerTestImages } from '../testing/image-fixtures';
 
 describe('audit endpoints over HTTP', () => {
@@ -9,12 +9,15 @@ describe('audit endpoints over HTTP', () => {
   beforeAll(async () => {
     h = await startHarness('audit');
     const [first, second] = await registerTestImages(h, 2);
-    await h.http.post('/tasks').set(bearer(h.tokens.operator)).send({ imageId: first, reason: 'before the cut' }).expect(201);
-    const page = await h.http.get('/audit/events?limit=1000').set(bearer(h.tokens.auditor)).expect(200);
-    cutPosition = Math.max(...page.body.events.map((e: { position: number }) => e.position));
-    cutTime = page.body.events.at(-1).recordedAt;
+    const before = await h.http.post('/tasks').set(bearer(h.tokens.operator)).send({ imageId: first, reason: 'before the cut' }).expect(201);
+    const created = (await h.http.get(`/audit/streams/task-${before.body.taskId}`).set(bearer(h.tokens.auditor)).expect(200)).body.events[0];
+    cutPosition = created.position;
+    cutTime = created.recordedAt;
     await new Promise((r) => setTimeout(r, 20));
-    await h.http.post('/tasks').set(bearer(h.tokens.operator)).send({ imageId: second, reason: 'after the cut' }).expect(201);
+    const after = await h.http.post('/tasks').set(bearer(h.tokens.operator)).send({ imageId: second, reason: 'after the cut' }).expect(201);
+    const later = (await h.http.get(`/audit/streams/task-${after.body.taskId}`).set(bearer(h.tokens.auditor)).expect(200)).body.events[0];
+    // The global log may lag commits on a busy cluster; the audit reads below are of the visible log.
+    await untilVisible(h, later.position);
   });
   afterAll(() => h?.close());
 

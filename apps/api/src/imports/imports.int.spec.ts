@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bearer, startHarness, type Harness } from '../testing/api-harness';
+import { bearer, startHarness, storedEventCount, type Harness } from '../testing/api-harness';
 import { fundusPng } from '../testing/fundus-png';
 
 describe('dataset import over HTTP', () => {
   let h: Harness;
-  const eventCount = async () => (await h.http.get('/audit/events?limit=1000').set(bearer(h.tokens.admin)).expect(200)).body.events.length as number;
+  const eventCount = () => storedEventCount(h);
 
   beforeAll(async () => {
     h = await startHarness('imports', { FORGE_MAX_UPLOAD_BYTES: String(400_000) });

@@ -86,3 +86,28 @@ export async function login(http: ReturnType<typeof request>, username: string, 
 }
 
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+/**
+ * Every stored event, counted in the database itself: readers of the global log may lag behind
+ * commits on a busy cluster, and "nothing was appended" must not depend on that.
+ */
+export async function storedEventCount(h: Harness): Promise<number> {
+  const client = new Client({ connectionString: h.databaseUrl });
+  await client.connect();
+  try {
+    return Number((await client.query('SELECT count(*) AS n FROM events')).rows[0].n);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Waits until the global log (as audit readers see it) has reached this position. */
+export async function untilVisible(h: Harness, position: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await h.http.get('/audit/events?limit=1000').set(bearer(h.tokens.admin));
+    if (res.body.events?.some((e: { position: number }) => e.position === position)) return;
+    if (Date.now() > deadline) throw new Error(`position ${position} not visible in the global log after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
