@@ -162,7 +162,7 @@ class KafkaConsumer implements RunningConsumer {
     });
   }
 
-  /** Waits until this process handled every message below the high watermarks read now. */
+  /** Waits until every message below the high watermarks read now was handled (here, or as committed by the group). */
   async caughtUp(timeoutMs = 60_000): Promise<void> {
     const targets: { key: string; high: bigint }[] = [];
     for (const topic of this.topics) {
@@ -171,19 +171,28 @@ class KafkaConsumer implements RunningConsumer {
         if (high > BigInt(p.low)) targets.push({ key: `${topic}:${p.partition}`, high });
       }
     }
-    // Offsets committed by an earlier run of this group are never redelivered to this process.
+    const deadline = Date.now() + timeoutMs;
+    let lastCommittedCheck = 0;
+    for (;;) {
+      // Offsets committed by an earlier run (or another member) of this group never reach this process.
+      if (Date.now() - lastCommittedCheck > 500) {
+        await this.absorbCommittedOffsets();
+        lastCommittedCheck = Date.now();
+      }
+      if (targets.every((t) => (this.done.get(t.key) ?? 0n) >= t.high)) return;
+      if (this.stopped) throw new Error(`consumer ${this.name} stopped`);
+      if (Date.now() > deadline) throw new Error(`consumer ${this.name} not caught up after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  private async absorbCommittedOffsets(): Promise<void> {
     for (const t of await this.admin.fetchOffsets({ groupId: this.name, topics: this.topics })) {
       for (const p of t.partitions) {
         const key = `${t.topic}:${p.partition}`;
         const committed = BigInt(p.offset);
         if (committed > (this.done.get(key) ?? 0n)) this.done.set(key, committed);
       }
-    }
-    const deadline = Date.now() + timeoutMs;
-    while (targets.some((t) => (this.done.get(t.key) ?? 0n) < t.high)) {
-      if (this.stopped) throw new Error(`consumer ${this.name} stopped`);
-      if (Date.now() > deadline) throw new Error(`consumer ${this.name} not caught up after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 10));
     }
   }
 
