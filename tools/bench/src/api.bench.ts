@@ -19,6 +19,8 @@ const RATER = { username: 'bench.rater', password: 'bench-password-2' };
 const OPERATOR = { username: 'bench.operator', password: 'bench-password-3' };
 
 interface Load {
+  /** Requests per second actually completed (below RATE when the server cannot keep up). */
+  rate: number;
   p50: number;
   p99: number;
   sent: number;
@@ -32,14 +34,15 @@ function run(url: string, seconds: number, token: string, nextPath?: () => strin
       {
         url,
         duration: seconds,
-        connections: 25,
+        // Enough connections that the offered rate stays near RATE even when answers take 100+ ms.
+        connections: 100,
         overallRate: RATE,
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         requests: nextPath ? [{ method: 'POST', body, setupRequest: (req: Record<string, unknown>) => ({ ...req, path: nextPath() }) }] : [{ method: 'GET', path: '/health' }],
       } as autocannon.Options,
       (err, result) => {
         if (err) return reject(err);
-        resolve({ p50: result.latency.p50, p99: result.latency.p99, sent: result.requests.total, errors: result.non2xx + result.errors + result.timeouts });
+        resolve({ rate: result.requests.total / seconds, p50: result.latency.p50, p99: result.latency.p99, sent: result.requests.total, errors: result.non2xx + result.errors + result.timeouts });
       },
     );
   });
@@ -171,10 +174,11 @@ export const benchmark: Benchmark = {
       }
       const errors = rating.reduce((n, l) => n + l.errors, 0);
       if (errors > 0) log(`warning: ${errors} rating requests did not answer 2xx`);
-      const m = (loads: Load[], k: 'p50' | 'p99') => median(loads.map((l) => l[k]));
+      const m = (loads: Load[], k: 'p50' | 'p99' | 'rate') => median(loads.map((l) => l[k]));
       return [
         compared(`POST rating p50 @${RATE}/s`, m(rating, 'p50'), 'ms', m(health, 'p50')),
         compared(`POST rating p99 @${RATE}/s`, m(rating, 'p99'), 'ms', m(health, 'p99')),
+        compared(`rating throughput (offered ${RATE}/s)`, m(rating, 'rate'), 'req/s', m(health, 'rate')),
         compared('rating requests answered 2xx', rating.reduce((n, l) => n + l.sent - l.errors, 0), 'requests', rating.reduce((n, l) => n + l.sent, 0)),
         compared(`Enter → next image shown (median of ${ratings})`, browser.enterMs, 'ms', browser.navigationMs),
       ];
