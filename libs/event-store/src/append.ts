@@ -3,7 +3,7 @@ import { EventIdReusedError, WrongExpectedVersionError } from './errors';
 import { eventHash, GENESIS_HASH } from './hash';
 import type { AppendResult, ExpectedVersion, NewEvent, SqlTransaction } from './port';
 import { EVENT_COLUMNS, EventRow, toRecordedEvent } from './rows';
-import { EVENTS_CHANNEL } from './schema';
+import type { CoalescedNotify } from './coalesced-notify';
 import { SqlDatabase, sqlErrorCode, UNIQUE_VIOLATION } from './sql-database';
 import { StreamHeadCache, StreamHeadState } from './stream-heads';
 import { validateAppend } from './validate';
@@ -145,6 +145,7 @@ async function refuse(db: SqlDatabase, streamId: string, events: NewEvent[], exp
 export async function appendEvents(
   db: SqlDatabase,
   heads: StreamHeadCache,
+  notify: CoalescedNotify,
   streamId: string,
   newEvents: NewEvent[],
   expected: ExpectedVersion = 'any',
@@ -182,9 +183,8 @@ export async function appendEvents(
   }
   // Still losing races on a busy stream: wait for the row lock instead.
   result ??= await lockedAppend(db, streamId, events, expected);
-  // Committed: wake subscribers, without making the caller wait for it. A lost notification only
-  // delays them until their next poll.
-  db.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`).catch(() => undefined);
+  // Committed: wake subscribers, without making the caller wait for it.
+  notify.request();
   return result;
 }
 

@@ -16,6 +16,7 @@ import { EVENTS_CHANNEL, MIGRATION_SQL } from './schema';
 import { listSeals, sealIn, StoredSeal } from './seal';
 import type { SqlDatabase } from './sql-database';
 import { StreamHeadCache } from './stream-heads';
+import { CoalescedNotify } from './coalesced-notify';
 import { CatchUpOptions, CatchUpSubscription } from './subscription';
 import { FullVerifyReport, verifyIn } from './verify';
 
@@ -53,6 +54,7 @@ export interface SqlEventStore extends EventStore {
 export class SqlEventStoreBase implements SqlEventStore {
   private readonly subscriptions = new Set<CatchUpSubscription>();
   private readonly heads = new StreamHeadCache();
+  private readonly notify = new CoalescedNotify(() => this.db.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`));
   private unlisten: Promise<() => Promise<void>> | undefined;
   private closed = false;
 
@@ -68,7 +70,7 @@ export class SqlEventStoreBase implements SqlEventStore {
   }
 
   append(streamId: string, events: NewEvent[], expectedVersion: ExpectedVersion = 'any'): Promise<AppendResult> {
-    return appendEvents(this.db, this.heads, streamId, events, expectedVersion);
+    return appendEvents(this.db, this.heads, this.notify, streamId, events, expectedVersion);
   }
 
   readStream(streamId: string, options?: { fromVersion?: number; toVersion?: number }): Promise<RecordedEvent[]> {
