@@ -1,4 +1,4 @@
-import { RgbPixels } from './types';
+import { pixelsOf, RgbPixels } from './types';
 
 // Pixel measurements the judge is built from. Everything here reads pixels only, never labels.
 
@@ -15,7 +15,8 @@ const MAX_WORK = 256;
 
 /** Float planes of a square working copy (box-averaged down to at most 256 px; non-square images are centre-cropped). */
 export function toPlanes(img: RgbPixels): Planes {
-  const { width, height, rgb } = img;
+  const { width, height } = img;
+  const rgb = pixelsOf(img);
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 8 || height < 8) throw new RangeError(`image must be at least 8×8, got ${width}×${height}`);
   if (rgb.length !== width * height * 3) throw new RangeError(`expected ${width * height * 3} RGB bytes for ${width}×${height}, got ${rgb.length}`);
   const side = Math.min(width, height);

@@ -104,5 +104,8 @@ describe('judge', () => {
 
   it('rejects malformed pixel buffers with a clear error', () => {
     expect(() => judgeQuality({ rgb: new Uint8Array(10), width: 16, height: 16 })).toThrow(/expected 768 RGB bytes/);
+    // An RgbImage from @forge/imaging ({data}) is judged the same as the phantom it came from.
+    const p = renderPhantom({ seed: 4, size: 64 });
+    expect(judgeQuality({ data: Uint8Array.from(p.rgb), width: 64, height: 64 })).toEqual(judgeQuality(p));
   });
 });

@@ -1,6 +1,6 @@
 import { judgeImage } from './judge';
 import { createRng, hashBytes, hashString, mixSeed } from './prng';
-import { Quality, RgbPixels } from './types';
+import { pixelsOf, Quality, RgbPixels } from './types';
 
 // A simulated expert panel: each rater sees the judge's view (and the truth, when known) through their own
 // skill, bias and noise. Used in place of people by tests, benchmarks and the demo.
@@ -59,7 +59,7 @@ export function createPanel(options: { seed: number; raters: RaterProfile[] }): 
     rate(raterId, image, caption, truth) {
       const r = byId.get(raterId);
       if (!r) throw Object.assign(new Error(`no rater '${raterId}' on this panel`), { code: 'NOT_FOUND' });
-      const imageKey = hashBytes(image.rgb);
+      const imageKey = hashBytes(pixelsOf(image));
       const key = `${raterId}\u0000${imageKey}\u0000${hashString(caption)}`;
       const times = asked.get(key) ?? 0;
       asked.set(key, times + 1);

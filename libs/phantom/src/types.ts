@@ -74,9 +74,9 @@ export interface Phantom {
   caption: string;
 }
 
-/** Any RGB image the judge or panel can look at. */
-export interface RgbPixels {
-  rgb: ArrayLike<number>;
-  width: number;
-  height: number;
+/** Any 8-bit interleaved RGB image the judge or panel can look at: a phantom, or an `RgbImage` from @forge/imaging ({data}). */
+export type RgbPixels = { rgb: ArrayLike<number>; width: number; height: number } | { data: ArrayLike<number>; width: number; height: number };
+
+export function pixelsOf(img: RgbPixels): ArrayLike<number> {
+  return 'rgb' in img ? img.rgb : img.data;
 }
