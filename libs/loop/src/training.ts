@@ -1,0 +1,168 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  FundusEncoder,
+  fundusEncoderConfig,
+  Generator,
+  generatorConfig,
+  Policy,
+  policyConfig,
+  rewardWeightedFinetune,
+  Rng,
+  Selector,
+  selectorConfig,
+  stageSamples,
+  TextEncoder,
+  textEncoderConfig,
+  Trainer,
+  WordPieceTokenizer,
+} from '@forge/ml';
+import { DIAGNOSES } from './diagnoses';
+import type { LoopPreset } from './presets';
+import { Pixels, toTensor } from './pixels';
+
+// The model work of each step, without any recording: plain functions of data and a seed.
+
+export type Progress = (done: number, total: number) => void;
+
+function mean(xs: readonly number[]): number {
+  return xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0;
+}
+
+function batchIndices(rng: Rng, n: number, batch: number): number[] {
+  return Array.from({ length: Math.min(batch, n) }, () => rng.int(n));
+}
+
+/** WordPiece vocabulary and MLM pretraining on the captions. */
+export function pretrainTextEncoder(preset: LoopPreset, corpus: readonly string[], seed: number, progress?: Progress): { text: TextEncoder; loss: number } {
+  const c = preset.text;
+  const tokenizer = WordPieceTokenizer.train(corpus, c.vocabSize);
+  const text = new TextEncoder(textEncoderConfig('tiny', tokenizer.size, { dim: c.dim, heads: c.heads, layers: c.layers, maxLength: c.maxLength }), tokenizer, seed);
+  const trainer = new Trainer(text.trainableVariables(), { learningRate: 2e-3 });
+  const rng = new Rng(seed + 1);
+  const losses: number[] = [];
+  for (let s = 0; s < c.mlmSteps; s++) {
+    const texts = batchIndices(rng, corpus.length, c.batch).map((i) => corpus[i]);
+    losses.push(trainer.step(() => text.mlmLoss(texts, rng)).loss);
+    progress?.(s + 1, c.mlmSteps);
+  }
+  trainer.dispose();
+  return { text, loss: mean(losses.slice(-5)) };
+}
+
+/** Denoising pretraining on real images and their captions (the text encoder stays frozen). */
+export function pretrainGenerator(preset: LoopPreset, text: TextEncoder, real: { pixels: Pixels[]; captions: string[] }, seed: number, progress?: Progress): { generator: Generator; loss: number } {
+  const g = preset.generator;
+  const generator = new Generator(generatorConfig('tiny', text.config.dim, { dit: g.dit, emaDecay: g.emaDecay }), text, seed);
+  const trainer = new Trainer(generator.trainableVariables(), { learningRate: g.learningRate });
+  const images = toTensor(real.pixels); // (N, H, W, 3)
+  const rng = new Rng(seed + 2);
+  const losses: number[] = [];
+  for (let s = 0; s < g.pretrainSteps; s++) {
+    const idx = batchIndices(rng, real.pixels.length, g.batch);
+    losses.push(trainer.step(() => generator.loss(tf.gather(images, idx) as tf.Tensor4D, idx.map((i) => real.captions[i]), rng)).loss);
+    generator.updateEma();
+    progress?.(s + 1, g.pretrainSteps);
+  }
+  images.dispose();
+  trainer.dispose();
+  return { generator, loss: mean(losses.slice(-10)) };
+}
+
+/** The frozen feature space of FD-fundus and KID: a diagnosis classifier trained once on real phantoms. */
+export function trainFundusEncoder(preset: LoopPreset, real: { pixels: Pixels[]; diagnoses: string[] }, seed: number, progress?: Progress): { encoder: FundusEncoder; loss: number } {
+  const encoder = new FundusEncoder(fundusEncoderConfig('tiny', [...DIAGNOSES], preset.vit), seed);
+  const labels = real.diagnoses.map((d) => DIAGNOSES.indexOf(d as (typeof DIAGNOSES)[number]));
+  const images = toTensor(real.pixels);
+  const rng = new Rng(seed + 3);
+  const losses: number[] = [];
+  for (let s = 0; s < preset.fundus.steps; s++) {
+    const idx = batchIndices(rng, real.pixels.length, preset.fundus.batch);
+    const batch = tf.gather(images, idx) as tf.Tensor4D;
+    losses.push(encoder.trainStep(batch, idx.map((i) => labels[i])));
+    batch.dispose();
+    progress?.(s + 1, preset.fundus.steps);
+  }
+  images.dispose();
+  return { encoder, loss: mean(losses.slice(-5)) };
+}
+
+/** Rated images as training data: r̂ = (rating − 1) / 2 on both axes. */
+export interface RatedSet {
+  pixels: Pixels[];
+  captions: string[];
+  quality: number[];
+  alignment: number[];
+}
+
+export function newSelector(preset: LoopPreset, seed: number): Selector {
+  return new Selector(selectorConfig('tiny', { vit: preset.vit, members: preset.selector.members }), seed);
+}
+
+/** Ensemble training on quality ratings (continues from the given selector's weights). */
+export function trainSelector(selector: Selector, data: RatedSet, steps: number, batch: number, seed: number, progress?: Progress): number {
+  const images = toTensor(data.pixels);
+  const rng = new Rng(seed + 4);
+  const losses: number[] = [];
+  for (let s = 0; s < steps; s++) {
+    const idx = batchIndices(rng, data.pixels.length, batch);
+    const b = tf.gather(images, idx) as tf.Tensor4D;
+    losses.push(selector.trainStep(b, idx.map((i) => data.quality[i])));
+    b.dispose();
+    progress?.(s + 1, steps);
+  }
+  images.dispose();
+  return mean(losses.slice(-5));
+}
+
+export function newPolicy(preset: LoopPreset, text: TextEncoder, seed: number): Policy {
+  return new Policy(policyConfig('tiny', { vit: preset.vit, objective: 'bce' }), text, seed);
+}
+
+/**
+ * Stage 1: every rated pair; stage 2: only the pairs the selector accepts (quality ≥ ½), so
+ * alignment is learned on images good enough to judge. Returns the loss, mean reward and sample count.
+ */
+export function trainPolicy(policy: Policy, data: RatedSet, stage: 1 | 2, selectorScores: ArrayLike<number> | undefined, steps: number, batch: number, seed: number, progress?: Progress): { loss: number; meanReward: number; samples: number } {
+  const all = data.alignment.map((reward, index) => ({ index, reward }));
+  let kept = stageSamples(stage, all, selectorScores, 0.5);
+  if (kept.length < 2) kept = all; // too few accepted images to learn from: fall back to stage 1's data
+  const images = toTensor(data.pixels);
+  const trainer = new Trainer(policy.trainableVariables(false), { learningRate: 1e-3 });
+  const rng = new Rng(seed + 5);
+  const losses: number[] = [];
+  const rewards: number[] = [];
+  for (let s = 0; s < steps; s++) {
+    const pick = batchIndices(rng, kept.length, batch).map((k) => kept[k]);
+    const b = tf.gather(images, pick.map((p) => p.index)) as tf.Tensor4D;
+    const r = policy.trainStep(trainer, { images: b, prompts: pick.map((p) => data.captions[p.index]), rewards: pick.map((p) => p.reward) });
+    b.dispose();
+    losses.push(r.loss);
+    rewards.push(r.meanReward);
+    progress?.(s + 1, steps);
+  }
+  images.dispose();
+  trainer.dispose();
+  return { loss: mean(losses.slice(-5)), meanReward: mean(rewards), samples: kept.length };
+}
+
+/** Filtered reward-weighted fine-tuning on synthetic samples, mixed with real images. */
+export function refineGenerator(preset: LoopPreset, generator: Generator, synthetic: { pixels: Pixels[]; prompts: string[]; rewards: number[] }, real: { pixels: Pixels[]; captions: string[] }, seed: number): { losses: number[]; kept: number } {
+  const r = preset.refine;
+  const trainer = new Trainer(generator.trainableVariables(), { learningRate: r.learningRate });
+  const syn = toTensor(synthetic.pixels);
+  const rea = toTensor(real.pixels);
+  try {
+    return rewardWeightedFinetune(generator, trainer, {
+      synthetic: { images: syn, prompts: synthetic.prompts, rewards: synthetic.rewards },
+      real: { images: rea, prompts: real.captions },
+      threshold: r.threshold,
+      realFraction: r.realFraction,
+      steps: r.steps,
+      batchSize: r.batch,
+      seed,
+    });
+  } finally {
+    tf.dispose([syn, rea]);
+    trainer.dispose();
+  }
+}
