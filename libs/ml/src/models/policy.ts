@@ -164,3 +164,52 @@ export function stageSamples<T extends RatedSample>(stage: 1 | 2, samples: reado
   if (!selectorScores) throw invalid('stageSamples: stage 2 needs selector scores');
   return samples.filter((s) => selectorScores[s.index] >= threshold && (!uncertainty || uncertainty[s.index] <= maxUncertainty));
 }
+
+export interface PolicyStageData {
+  /** (N, H, W, C) in [−1, 1]. */
+  images: tf.Tensor4D;
+  prompts: readonly string[];
+  /** Normalised alignment ratings r̂ ∈ [0, 1]. */
+  rewards: readonly number[];
+}
+
+export interface PolicyStageOptions {
+  stage: 1 | 2;
+  /** Stage 2 only: the Selector's quality score per image, and the acceptance threshold. */
+  selectorScores?: ArrayLike<number>;
+  threshold?: number;
+  steps: number;
+  batchSize: number;
+  seed: number;
+}
+
+/** What a `PolicyUpdated` event reports. */
+export interface PolicyStageResult {
+  stage: 1 | 2;
+  samples: number;
+  meanReward: number;
+  loss: number;
+}
+
+/** Trains one stage: stage 1 on every rated sample, stage 2 on the selector-accepted ones. */
+export function trainPolicyStage(policy: Policy, trainer: Trainer, data: PolicyStageData, o: PolicyStageOptions): PolicyStageResult {
+  const n = data.prompts.length;
+  if (data.images.shape[0] !== n || data.rewards.length !== n) throw invalid('trainPolicyStage: images, prompts and rewards differ in length');
+  const chosen = stageSamples(o.stage, data.rewards.map((reward, index) => ({ index, reward })), o.selectorScores, o.threshold ?? 0.5);
+  if (chosen.length === 0) throw invalid(`trainPolicyStage: stage ${o.stage} has no samples to train on`);
+  const rng = new Rng(o.seed);
+  let loss = 0;
+  let reward = 0;
+  for (let step = 0; step < o.steps; step++) {
+    const idx = Array.from({ length: Math.min(o.batchSize, chosen.length) }, () => chosen[rng.int(chosen.length)].index);
+    const images = tf.gather(data.images, idx) as tf.Tensor4D;
+    try {
+      const r = policy.trainStep(trainer, { images, prompts: idx.map((i) => data.prompts[i]), rewards: idx.map((i) => data.rewards[i]) });
+      loss += r.loss;
+      reward += r.meanReward;
+    } finally {
+      images.dispose();
+    }
+  }
+  return { stage: o.stage, samples: chosen.length, meanReward: reward / o.steps, loss: loss / o.steps };
+}

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { setupTestBackend } from './test-backend';
-import { Policy, policyConfig, stageSamples } from './policy';
+import { Policy, policyConfig, stageSamples, trainPolicyStage } from './policy';
 import { WordPieceTokenizer } from './tokenizer';
 import { TextEncoder, textEncoderConfig } from './text-encoder';
 import { Trainer } from './optim';
@@ -91,6 +91,25 @@ describe('Policy (tiny)', () => {
     expect(mismatched).toBeLessThan(0.5);
     expect(matched).toBeGreaterThan(mismatched + 0.3);
     train.images.dispose();
+    trainer.dispose();
+    policy.dispose();
+    text.dispose();
+  });
+
+  it('trains stage 1 on every rated sample and stage 2 on selector-accepted ones only', () => {
+    const rng = new Rng(41);
+    const data = pairs(12, rng);
+    const tok = WordPieceTokenizer.train(data.prompts, 60);
+    const text = new TextEncoder(textEncoderConfig('tiny', tok.size, { dim: 16, layers: 1 }), tok, 5);
+    const policy = new Policy(policyConfig('tiny'), text, 6);
+    const trainer = new Trainer(policy.trainableVariables(false));
+    const s1 = trainPolicyStage(policy, trainer, data, { stage: 1, steps: 2, batchSize: 4, seed: 1 });
+    const scores = data.prompts.map((_, i) => (i < 5 ? 0.9 : 0.1));
+    const s2 = trainPolicyStage(policy, trainer, data, { stage: 2, selectorScores: scores, threshold: 0.5, steps: 2, batchSize: 4, seed: 2 });
+    expect([s1.samples, s2.samples]).toEqual([12, 5]);
+    expect(Number.isFinite(s2.loss)).toBe(true);
+    expect(() => trainPolicyStage(policy, trainer, data, { stage: 2, selectorScores: scores.map(() => 0), steps: 1, batchSize: 4, seed: 3 })).toThrow(/no samples/);
+    data.images.dispose();
     trainer.dispose();
     policy.dispose();
     text.dispose();
