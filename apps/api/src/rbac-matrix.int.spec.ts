@@ -12,6 +12,9 @@ import { registeredRoutes } from './testing/routes';
 import { evaluatedSelector } from './models/candidate-fixture';
 import { EVENT_STORE } from './store/event-store.token';
 
+// Start-up hashes passwords and creates a database; a busy shared machine needs more than Jest's 5 s.
+jest.setTimeout(60_000);
+
 type Caller = 'expert' | 'operator' | 'auditor' | 'admin' | 'service' | 'none';
 const CALLERS: Caller[] = ['expert', 'operator', 'auditor', 'admin', 'service', 'none'];
 

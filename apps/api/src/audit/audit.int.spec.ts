@@ -1,6 +1,9 @@
 import { bearer, startHarness, untilVisible, type Harness } from '../testing/api-harness';
 import { registerTestImages } from '../testing/image-fixtures';
 
+// Start-up hashes passwords and creates a database; a busy shared machine needs more than Jest's 5 s.
+jest.setTimeout(60_000);
+
 describe('audit endpoints over HTTP', () => {
   let h: Harness;
   let cutPosition: number;

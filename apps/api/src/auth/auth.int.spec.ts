@@ -1,6 +1,9 @@
 import { JwtService } from '@nestjs/jwt';
 import { bearer, login, startHarness, type Harness } from '../testing/api-harness';
 
+// Start-up hashes passwords and creates a database; a busy shared machine needs more than Jest's 5 s.
+jest.setTimeout(60_000);
+
 describe('auth over HTTP', () => {
   let h: Harness;
   beforeAll(async () => {

@@ -4,6 +4,9 @@ import * as path from 'node:path';
 import { bearer, startHarness, storedEventCount, type Harness } from '../testing/api-harness';
 import { fundusPng } from '../testing/fundus-png';
 
+// Start-up hashes passwords and creates a database; a busy shared machine needs more than Jest's 5 s.
+jest.setTimeout(60_000);
+
 describe('dataset import over HTTP', () => {
   let h: Harness;
   const eventCount = () => storedEventCount(h);

@@ -1,6 +1,9 @@
 import { bearer, startHarness, type Harness } from '../testing/api-harness';
 import { registerTestImages } from '../testing/image-fixtures';
 
+// Start-up hashes passwords and creates a database; a busy shared machine needs more than Jest's 5 s.
+jest.setTimeout(60_000);
+
 describe('task leases over HTTP', () => {
   let h: Harness;
   beforeAll(async () => {

@@ -4,6 +4,9 @@ import type { EventStore } from '../store/port';
 import { bearer, startHarness, type Harness } from '../testing/api-harness';
 import { registerTestImages } from '../testing/image-fixtures';
 
+// Start-up hashes passwords and creates a database; a busy shared machine needs more than Jest's 5 s.
+jest.setTimeout(60_000);
+
 describe('label tasks and ratings over HTTP', () => {
   let h: Harness;
   let store: EventStore;

@@ -18,7 +18,7 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where
 
 /** The JSON schema of a request schema, for the OpenAPI document. */
 export function openApiSchema(schema: z.ZodType): Record<string, any> {
-  const json = z.toJSONSchema(schema, { target: 'draft-7', unrepresentable: 'any' }) as Record<string, unknown>;
+  const json = z.toJSONSchema(schema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   delete json.$schema;
   return json;
 }
