@@ -122,6 +122,7 @@ const MATRIX: Record<string, Entry> = {
     request: async (c, caller, req) => req('POST', `/queue/tasks/${caller === 'expert' ? await c.claimed(caller) : randomUUID()}/release`).send({}),
   },
   'GET /models': { allow: ['operator', 'auditor', 'admin'], request: (_c, _r, req) => req('GET', '/models') },
+  'GET /models/runs': { allow: ['operator', 'auditor', 'admin'], request: (_c, _r, req) => req('GET', '/models/runs') },
   'POST /models/:model/versions/:version/promote': {
     allow: ['operator', 'admin'],
     request: async (c, caller, req) =>

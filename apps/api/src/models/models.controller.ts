@@ -12,6 +12,7 @@ import { decideAndAppend } from '../store/decide-and-append';
 import { EVENT_STORE } from '../store/event-store.token';
 import type { EventStore } from '../store/port';
 import { openApiSchema, parseInput, reasonField } from '../validation/parse-input';
+import { TrainingRunsView } from './training-runs.view';
 
 const versionParams = z.strictObject({ model: z.enum(MODEL_KINDS as [ModelKind, ...ModelKind[]]), version: z.string().min(1).max(200) });
 const promoteBody = z.strictObject({ meaning: meaningField.default('approval'), password: passwordField, reason: reasonField });
@@ -27,16 +28,27 @@ export interface ModelKindView extends ModelVersionsDoc {
 @ApiBearerAuth()
 @Controller('models')
 export class ModelsController {
+  private readonly runs: TrainingRunsView;
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly readModel: ReadModel,
-  ) {}
+  ) {
+    this.runs = new TrainingRunsView(store);
+  }
 
   @Get()
   @Roles('operator', 'auditor', 'admin')
   @ApiOperation({ summary: 'Every model kind with its versions, metrics, evaluation and status (empty kinds included)' })
   async list(): Promise<ModelKindView[]> {
     return Promise.all(MODEL_KINDS.map((kind) => this.kind(kind)));
+  }
+
+  @Get('runs')
+  @Roles('operator', 'auditor', 'admin')
+  @ApiOperation({ summary: "The loop's training runs, newest first: trigger, progress by checkpoint, outcome" })
+  listRuns() {
+    return this.runs.list();
   }
 
   @Post(':model/versions/:version/promote')
