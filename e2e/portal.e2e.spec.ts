@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openPostgresEventStore, type RecordedEvent } from '@forge/event-store';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ADMIN, ApiClient, seedPhantomTasks, seedSelectorVersions, startPortalStack, type PortalStack } from '@forge/system-harness';
+import { ADMIN, ApiClient, seedPhantomTasks, seedSelectorVersions, seedTrainingRun, startPortalStack, type PortalStack } from '@forge/system-harness';
 
 const SAMPLES = path.resolve(__dirname, '../samples/phantom-mini');
 const ARTIFACTS = path.resolve(__dirname, '../test-artifacts/portal');
@@ -205,17 +205,20 @@ it('an auditor rebuilds the state as of a past moment, verifies the chain and si
   }
 });
 
-it('an operator sees model versions with a plot and promotes one with a signature; the admin page lists users', async () => {
+it('an operator follows a training run, sees model versions with a plot and promotes one with a signature; the admin page lists users', async () => {
   const day = (d: number) => new Date(Date.UTC(2026, 10, d, 12)).toISOString();
   await seedSelectorVersions(stack.databaseUrl, [
     { version: 'sel-1', at: day(20), metrics: { spearman: 0.41, ece: 0.09 }, passed: true },
     { version: 'sel-2', at: day(23), metrics: { spearman: 0.55, ece: 0.07 }, passed: true },
     { version: 'sel-3', at: day(26), metrics: { spearman: 0.62, ece: 0.05 }, passed: true },
   ]);
+  await seedTrainingRun(stack.databaseUrl, { runId: 'selector-upto-60', model: 'selector', plannedSteps: 200, checkpoints: [{ step: 50, loss: 0.31 }, { step: 100, loss: 0.24 }] });
   const ctx = await context.browser()!.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'UTC' });
   const p = await ctx.newPage();
   try {
     await signIn(p, OPERATOR, '/models');
+    await p.getByRole('progressbar', { name: 'selector-upto-60: step 100 of 200' }).waitFor();
+    expect(await p.getByTestId('training-runs').textContent()).toContain('loss 0.240');
     await p.locator('#metric-selector').selectOption('spearman');
     await p.getByRole('img', { name: /spearman over time: sel-1 0.410, sel-2 0.550, sel-3 0.620/ }).waitFor();
     await p.locator('#selector-version').selectOption('sel-3');

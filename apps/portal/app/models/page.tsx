@@ -6,6 +6,7 @@ import { hasRole, type Session } from '../../lib/session';
 import { errorText, Status } from '../../lib/status';
 import { MEANINGS } from '../audit/sign-record';
 import { MetricPlot, type Point } from './metric-plot';
+import { TrainingRuns } from './training-runs';
 
 interface VersionView {
   version: string;
@@ -50,12 +51,13 @@ function Models({ session }: { session: Session }) {
   const total = kinds.reduce((n, k) => n + Object.keys(k.versions).length, 0);
   return (
     <>
-      <h1>Models</h1>
+      <h1>Models and the loop</h1>
       {total === 0 && (
         <p className="card" data-testid="models-empty">
           No model version has been trained yet. Versions appear here when training reports them (SelectorTrained, PolicyUpdated, GeneratorRefined).
         </p>
       )}
+      <TrainingRuns />
       {kinds
         .filter((k) => Object.keys(k.versions).length > 0)
         .map((k) => (
