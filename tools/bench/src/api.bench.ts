@@ -13,6 +13,8 @@ import { Benchmark, BenchRow, compared, median } from './harness';
 // (the next task is preloaded), against a plain navigation to a static page of the same portal.
 
 const RATE = 500;
+/** A light load beside it: latency without queueing, i.e. the service time on this machine. */
+const LIGHT = 50;
 const SAMPLES = path.resolve(__dirname, '../../../samples/phantom-mini');
 const EXPERT = { username: 'bench.expert', password: 'bench-password-1' };
 const RATER = { username: 'bench.rater', password: 'bench-password-2' };
@@ -27,7 +29,7 @@ interface Load {
   errors: number;
 }
 
-function run(url: string, seconds: number, token: string, nextPath?: () => string): Promise<Load> {
+function run(url: string, seconds: number, token: string, nextPath?: () => string, rate = RATE): Promise<Load> {
   const body = JSON.stringify({ quality: 2, alignment: 3, msSpent: 1200 });
   return new Promise((resolve, reject) => {
     autocannon(
@@ -36,7 +38,7 @@ function run(url: string, seconds: number, token: string, nextPath?: () => strin
         duration: seconds,
         // Enough connections that the offered rate stays near RATE even when answers take 100+ ms.
         connections: 100,
-        overallRate: RATE,
+        overallRate: rate,
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         requests: nextPath ? [{ method: 'POST', body, setupRequest: (req: Record<string, unknown>) => ({ ...req, path: nextPath() }) }] : [{ method: 'GET', path: '/health' }],
       } as autocannon.Options,
@@ -159,7 +161,7 @@ export const benchmark: Benchmark = {
       store = (await openPostgresEventStore(stack.databaseUrl, { max: 4 })) as SqlEventStore;
       const perRound = Math.ceil(RATE * seconds * 1.3);
       log(`seeding ${perRound * rounds} claimed tasks for the load test`);
-      const tasks = await claimedTasks(store, imageIds, perRound * rounds);
+      const tasks = await claimedTasks(store, imageIds, perRound * rounds + Math.ceil(LIGHT * seconds * 1.3));
       const expert = await ApiClient.login(stack.apiUrl, EXPERT.username, EXPERT.password);
       let next = 0;
       const nextPath = () => `/tasks/${tasks[next++ % tasks.length]}/ratings`;
@@ -172,12 +174,17 @@ export const benchmark: Benchmark = {
         rating.push(await run(stack.apiUrl, seconds, expert.bearer, nextPath));
         log(`round ${r + 1}/${rounds}: health p50 ${health[r].p50} ms p99 ${health[r].p99} ms; rating p50 ${rating[r].p50} ms p99 ${rating[r].p99} ms (${rating[r].sent} sent, ${rating[r].errors} errors)`);
       }
-      const errors = rating.reduce((n, l) => n + l.errors, 0);
+      const lightHealth = await run(stack.apiUrl, seconds, expert.bearer, undefined, LIGHT);
+      const lightRating = await run(stack.apiUrl, seconds, expert.bearer, nextPath, LIGHT);
+      log(`light load ${LIGHT}/s: health p50 ${lightHealth.p50} ms p99 ${lightHealth.p99} ms; rating p50 ${lightRating.p50} ms p99 ${lightRating.p99} ms`);
+      const errors = lightRating.errors + rating.reduce((n, l) => n + l.errors, 0);
       if (errors > 0) log(`warning: ${errors} rating requests did not answer 2xx`);
       const m = (loads: Load[], k: 'p50' | 'p99' | 'rate') => median(loads.map((l) => l[k]));
       return [
         compared(`POST rating p50 @${RATE}/s`, m(rating, 'p50'), 'ms', m(health, 'p50')),
         compared(`POST rating p99 @${RATE}/s`, m(rating, 'p99'), 'ms', m(health, 'p99')),
+        compared(`POST rating p50 @${LIGHT}/s`, lightRating.p50, 'ms', lightHealth.p50),
+        compared(`POST rating p99 @${LIGHT}/s`, lightRating.p99, 'ms', lightHealth.p99),
         compared(`rating throughput (offered ${RATE}/s)`, m(rating, 'rate'), 'req/s', m(health, 'rate')),
         compared('rating requests answered 2xx', rating.reduce((n, l) => n + l.sent - l.errors, 0), 'requests', rating.reduce((n, l) => n + l.sent, 0)),
         compared(`Enter → next image shown (median of ${ratings})`, browser.enterMs, 'ms', browser.navigationMs),
