@@ -111,7 +111,7 @@ it('an expert rates 10 images by keyboard only and the 10 RatingSubmitted events
   await new Promise((r) => setTimeout(r, afterTenRatings.getTime() - Date.now() + 1100));
 });
 
-it('Z undoes the last rating: RatingRetracted is stored and the image comes back', async () => {
+it('Z undoes the last rating (RatingRetracted, the image comes back) and S skips (LabelTaskReleased)', async () => {
   const first = await shownTask(null);
   await page.keyboard.press('3');
   await page.keyboard.press('1');
@@ -131,13 +131,22 @@ it('Z undoes the last rating: RatingRetracted is stored and the image comes back
   await page.keyboard.press('2');
   await page.keyboard.press('2');
   await page.keyboard.press('Enter');
-  await shownTask(first);
+  const current = await shownTask(first);
   await queueIdle();
   const again = (await allEvents()).filter((e) => e.type === 'RatingSubmitted' && e.data.taskId === first);
   expect(again.map((e) => [e.data.quality, e.data.alignment])).toEqual([
     [3, 1],
     [2, 2],
   ]);
+
+  // S gives the task back unrated and shows the next one.
+  await page.keyboard.press('s');
+  const afterSkip = await shownTask(current);
+  expect(afterSkip).not.toBe(current);
+  await page.getByTestId('status').filter({ hasText: 'Skipped' }).waitFor();
+  await queueIdle();
+  const released = (await allEvents()).filter((e) => e.type === 'LabelTaskReleased');
+  expect(released.map((e) => e.data.taskId)).toEqual([current]);
 });
 
 it('an expert cannot open the auditor, operator or admin pages, and the API refuses the calls', async () => {
