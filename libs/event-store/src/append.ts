@@ -1,7 +1,7 @@
 import { canonicalJson } from './canonical';
-import { EventIdReusedError, WrongExpectedVersionError } from './errors';
+import { EventIdReusedError, InvalidEventError, WrongExpectedVersionError } from './errors';
 import { eventHash, GENESIS_HASH } from './hash';
-import type { AppendResult, ExpectedVersion, NewEvent, SqlTransaction } from './port';
+import type { AppendResult, ExpectedVersion, NewEvent, SqlTransaction, StreamBatch } from './port';
 import { EVENT_COLUMNS, EventRow, toRecordedEvent } from './rows';
 import type { CoalescedNotify } from './coalesced-notify';
 import { SqlDatabase, sqlErrorCode, UNIQUE_VIOLATION } from './sql-database';
@@ -211,5 +211,47 @@ async function lockedAppend(db: SqlDatabase, streamId: string, events: NewEvent[
       }
       throw err;
     }
+  }
+}
+
+/**
+ * Appends to several streams in ONE transaction: all batches are stored or none is. Stream rows are
+ * locked in stream-id order, so two multi-stream appends cannot deadlock each other. A retry of a
+ * batch set that was fully stored before returns the stored results (idempotent by event ids).
+ */
+export async function appendToStreams(db: SqlDatabase, heads: StreamHeadCache, notify: CoalescedNotify, batches: StreamBatch[]): Promise<AppendResult[]> {
+  if (batches.length === 0) return [];
+  const streamsSeen = new Set<string>();
+  const idsSeen = new Set<string>();
+  for (const b of batches) {
+    if (streamsSeen.has(b.streamId)) throw new InvalidEventError(`stream '${b.streamId}' appears twice in one multi-stream append`);
+    streamsSeen.add(b.streamId);
+    for (const e of b.events ?? []) {
+      if (idsSeen.has(e.id)) throw new InvalidEventError(`stream '${b.streamId}': event id ${e.id} appears in two batches of one multi-stream append`);
+      idsSeen.add(e.id);
+    }
+  }
+  const prepared = batches.map((b) => ({ ...b, events: validateAppend(b.streamId, b.events, b.expectedVersion ?? 'any'), expected: b.expectedVersion ?? 'any' }));
+  const order = [...prepared.keys()].sort((a, b) => (prepared[a].streamId < prepared[b].streamId ? -1 : 1));
+  for (const b of prepared) heads.delete(b.streamId);
+  try {
+    const results = await db.transaction(async (tx) => {
+      const out: AppendResult[] = new Array(prepared.length);
+      for (const i of order) out[i] = await appendUnderLock(tx, prepared[i].streamId, prepared[i].events, prepared[i].expected);
+      return out;
+    });
+    notify.request();
+    return results;
+  } catch (err) {
+    if (!(err instanceof Rollback) && sqlErrorCode(err) !== UNIQUE_VIOLATION) throw err;
+    // Either everything was stored by an earlier attempt (an idempotent retry), or this is a conflict.
+    const stored = await Promise.all(prepared.map((b) => findStoredBatch(db, b.streamId, b.events)));
+    if (stored.every((s) => s !== undefined)) return stored as AppendResult[];
+    for (const b of prepared) {
+      const actual = await currentVersion(db, b.streamId);
+      if (!versionMatches(b.expected, actual)) throw new WrongExpectedVersionError(b.streamId, b.expected, actual);
+    }
+    // Versions match now: a concurrent writer created a stream or committed meanwhile. Report it as a conflict to retry.
+    throw new WrongExpectedVersionError(prepared[0].streamId, prepared[0].expected, await currentVersion(db, prepared[0].streamId));
   }
 }

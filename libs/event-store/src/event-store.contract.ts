@@ -51,6 +51,35 @@ export function eventStoreContract(open: () => Promise<SqlEventStore>): void {
       expect(await store.streamVersion(s)).toBe(3);
     });
 
+    it('appends to several streams in one transaction: all or none, idempotent on retry', async () => {
+      const a = `multi-a-${randomUUID()}`;
+      const b = `multi-b-${randomUUID()}`;
+      await store.append(b, [ev('Existing')], 'no_stream');
+      // b is at version 1, so expecting 'no_stream' there must leave a untouched too.
+      const conflict = await store
+        .appendToStreams([
+          { streamId: a, events: [ev('A1'), ev('A2')], expectedVersion: 'no_stream' },
+          { streamId: b, events: [ev('B2')], expectedVersion: 'no_stream' },
+        ])
+        .catch((e) => e);
+      expect(conflict).toBeInstanceOf(WrongExpectedVersionError);
+      expect(conflict).toMatchObject({ streamId: b, actual: 1 });
+      expect(await count(store, a)).toBe(0);
+      expect(await count(store, b)).toBe(1);
+
+      const batches = [
+        { streamId: b, events: [ev('B2')], expectedVersion: 1 },
+        { streamId: a, events: [ev('A1'), ev('A2')], expectedVersion: 'no_stream' as const },
+      ];
+      const results = await store.appendToStreams(batches);
+      expect(results.map((r) => [r.streamId, r.streamVersion])).toEqual([[b, 2], [a, 2]]);
+      const all = [...(await store.readStream(a)), ...(await store.readStream(b))];
+      expect(new Set(all.filter((e) => e.type !== 'Existing').map((e) => e.transactionId)).size).toBe(1);
+      expect(await store.appendToStreams(batches)).toEqual(results);
+      expect((await store.verify()).ok).toBe(true);
+      await expect(store.appendToStreams([{ streamId: a, events: [ev('X')] }, { streamId: a, events: [ev('Y')] }])).rejects.toThrow(/appears twice/);
+    });
+
     it('checks the expected version and reports a typed conflict', async () => {
       const s = `exp-${randomUUID()}`;
       const missing = await store.append(s, [ev('A')], 'stream_exists').catch((e) => e);

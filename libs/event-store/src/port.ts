@@ -93,6 +93,13 @@ export interface Seal {
   sealedAt: string;
 }
 
+/** One stream's part of a multi-stream append. */
+export interface StreamBatch {
+  streamId: string;
+  events: NewEvent[];
+  expectedVersion?: ExpectedVersion;
+}
+
 export interface ReadAllOptions {
   after?: GlobalCheckpoint;
   limit?: number;
@@ -100,6 +107,8 @@ export interface ReadAllOptions {
 
 export interface EventStore {
   append(streamId: string, events: NewEvent[], expectedVersion?: ExpectedVersion): Promise<AppendResult>;
+  /** Several streams in one transaction: every batch is stored, or none (results in the order given). */
+  appendToStreams(batches: StreamBatch[]): Promise<AppendResult[]>;
   readStream(streamId: string, options?: { fromVersion?: number; toVersion?: number }): Promise<RecordedEvent[]>;
   /** Events visible to every reader (transaction id below the snapshot's xmin), ordered by (transactionId, position). */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;

@@ -1,4 +1,4 @@
-import { appendEvents } from './append';
+import { appendEvents, appendToStreams } from './append';
 import type {
   AppendResult,
   EventStore,
@@ -9,6 +9,7 @@ import type {
   RecordedEvent,
   SqlTransaction,
   Subscription,
+  StreamBatch,
   SubscriptionHandler,
 } from './port';
 import { readAllAfter, readAllPages, readStreamEvents } from './read';
@@ -71,6 +72,10 @@ export class SqlEventStoreBase implements SqlEventStore {
 
   append(streamId: string, events: NewEvent[], expectedVersion: ExpectedVersion = 'any'): Promise<AppendResult> {
     return appendEvents(this.db, this.heads, this.notify, streamId, events, expectedVersion);
+  }
+
+  appendToStreams(batches: StreamBatch[]): Promise<AppendResult[]> {
+    return appendToStreams(this.db, this.heads, this.notify, batches);
   }
 
   readStream(streamId: string, options?: { fromVersion?: number; toVersion?: number }): Promise<RecordedEvent[]> {

@@ -2,11 +2,12 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { EventStore, NewEvent } from '@forge/event-store';
 import { CommandMetadata, DatasetImported, eventMetadata, ImageRegistered, streams } from '@forge/domain';
-import { ImageDecodeError, prepareImage, storeImage } from '@forge/imaging';
+import { storeImage } from '@forge/imaging';
 import { parseDatasetCsv } from './dataset-csv';
-import { IngestError, IngestErrors } from './errors';
+import { IngestError } from './errors';
 import { ImageSource } from './image-source';
 import { imageIdFor, uuidFromName } from './ids';
+import { prepareRowImages } from './prepare-images';
 
 export interface ImportDatasetInput {
   store: Pick<EventStore, 'append' | 'readStream'>;
@@ -50,21 +51,8 @@ export async function importDataset(input: ImportDatasetInput): Promise<ImportDa
   const size = input.imageSize ?? DEFAULT_IMAGE_SIZE;
   const rows = parseDatasetCsv(input.csvText, input.csvName);
 
-  const problems: IngestError[] = [];
-  const prepared: { row: (typeof rows)[number]; png: Buffer; sha256: string; width: number; height: number }[] = [];
-  for (const [i, row] of rows.entries()) {
-    try {
-      const bytes = await input.images.read(row.path, input.csvName, row.row);
-      const p = await prepareImage(bytes, row.path, { size });
-      prepared.push({ row, png: p.png, sha256: p.sha256, width: p.image.width, height: p.image.height });
-    } catch (err) {
-      if (err instanceof IngestError) problems.push(err);
-      else if (err instanceof ImageDecodeError) problems.push(new IngestError(input.csvName, err.message, row.row, 'path'));
-      else throw err;
-    }
-    input.onProgress?.(i + 1, rows.length);
-  }
-  if (problems.length) throw new IngestErrors(problems);
+  const images = await prepareRowImages(rows, input.images, input.csvName, 'path', size, input.onProgress);
+  const prepared = rows.map((row) => ({ row, ...images.get(row.path)! }));
 
   const contentHash = createHash('sha256').update(input.csvText);
   for (const p of prepared) contentHash.update(p.sha256);

@@ -6,3 +6,5 @@ export * from './confine';
 export * from './ids';
 export * from './image-source';
 export * from './import-dataset';
+export * from './prepare-images';
+export * from './import-ratings';

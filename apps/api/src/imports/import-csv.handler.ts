@@ -1,8 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { CommandMetadata } from '@forge/domain';
-import { importDataset, type ImageSource } from '@forge/ingest';
-import { interimImportRatings } from './interim-import-ratings';
+import { importDataset, importRatings, type ImageSource } from '@forge/ingest';
 import { API_CONFIG, type ApiConfig } from '../config/api-config';
 import { EVENT_STORE } from '../store/event-store.token';
 import type { EventStore } from '../store/port';
@@ -28,7 +27,7 @@ export class ImportCsvHandler implements ICommandHandler<ImportCsvCommand> {
 
   execute(c: ImportCsvCommand) {
     if (c.kind === 'ratings') {
-      return interimImportRatings({ store: this.store, dataDir: this.config.dataDir, csvText: c.csvText, csvName: c.csvName, images: c.images, metadata: c.metadata });
+      return importRatings({ store: this.store, dataDir: this.config.dataDir, csvText: c.csvText, csvName: c.csvName, images: c.images, metadata: c.metadata });
     }
     return importDataset({ store: this.store, dataDir: this.config.dataDir, csvText: c.csvText, csvName: c.csvName, images: c.images, metadata: c.metadata, name: c.name });
   }
