@@ -6,9 +6,8 @@ import { CurrentPrincipal } from '../auth/principal.decorator';
 import { Roles, type Principal } from '../auth/roles';
 import { NotFoundError } from '../errors/api-errors';
 import { ReadModel } from '../read-model/read-model.service';
-import { confirmSigner, meaningField, passwordField, signRecord } from '../signatures/sign-record';
+import { confirmSigner, decideAndSign, meaningField, passwordField } from '../signatures/sign-record';
 import { commandMetadata } from '../store/command-metadata';
-import { decideAndAppend } from '../store/decide-and-append';
 import { EVENT_STORE } from '../store/event-store.token';
 import type { EventStore } from '../store/port';
 import { openApiSchema, parseInput, reasonField } from '../validation/parse-input';
@@ -73,13 +72,11 @@ export class ModelsController {
     return this.signedDecision(who, input, p.model, { type: 'RejectVersion', data: { model: p.model, version: p.version, reason: input.reason }, metadata: commandMetadata(who, input.reason) });
   }
 
-  // Password first (nothing is appended for a wrong one), then the decision, then the signature on the revision it made.
+  // Password first (nothing is appended for a wrong one), then the decision and its signature in one transaction.
   private async signedDecision(who: Principal, input: z.infer<typeof promoteBody>, model: ModelKind, command: ModelVersionCommand) {
     await confirmSigner(this.readModel, who, input.password);
-    const stream = streams.model(model);
-    const result = await decideAndAppend(this.store, stream, modelVersionDecider, command);
-    const signature = await signRecord(this.store, who, { stream, revision: result.streamVersion, meaning: input.meaning, password: input.password }, commandMetadata(who, input.reason));
-    return { model: await this.kind(model), events: result.events.map((e) => e.type), signature };
+    const result = await decideAndSign(this.store, streams.model(model), modelVersionDecider, command, who, input.meaning);
+    return { model: await this.kind(model), events: result.events.map((e) => e.type), signature: result.signature };
   }
 
   private params(params: unknown) {
