@@ -52,7 +52,7 @@ const fmt = (d: PairedDelta) => `${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(3)} [
 
 /**
  * Promote a candidate only when the held-out judge and FD-fundus are not worse beyond noise.
- * A selector reward that rises while the judge falls is reward hacking: the generator learned to
+ * A selector reward that rises while the judge falls (or stays flat) is reward hacking: the generator learned to
  * please the model it was tuned against, not to make better images.
  */
 export function promotionGate(candidate: GeneratorEvaluation, incumbent: GeneratorEvaluation, options: Partial<GateOptions> = {}): GateDecision {
@@ -65,18 +65,20 @@ export function promotionGate(candidate: GeneratorEvaluation, incumbent: Generat
   };
   const worse = (d: PairedDelta) => d.high < -o.judgeNoise;
   const reasons: string[] = [];
-  if (deltas.selectorReward.low > 0 && deltas.judgeQuality.mean < 0) {
-    reasons.push(`reward hacking: selector reward rose ${fmt(deltas.selectorReward)} while judge quality changed ${fmt(deltas.judgeQuality)}`);
+  // A reward that rises while the judge sees no gain beyond noise (flat counts: a generator whose
+  // samples the judge scores 0 before and after has only learned the reward model's blind spot).
+  if (deltas.selectorReward.low > 0 && deltas.judgeQuality.mean <= o.judgeNoise) {
+    reasons.push(`reward hacking: selector reward rose ${fmt(deltas.selectorReward)} while judge quality did not rise beyond noise (${fmt(deltas.judgeQuality)})`);
   }
   if (worse(deltas.judgeQuality)) reasons.push(`judge quality fell ${fmt(deltas.judgeQuality)}`);
   if (worse(deltas.judgeMatch)) reasons.push(`judge prompt match fell ${fmt(deltas.judgeMatch)}`);
   if (deltas.fdFundusRatio > 1 + o.fdTolerance) {
     reasons.push(`FD-fundus rose from ${incumbent.fdFundus.toFixed(3)} to ${candidate.fdFundus.toFixed(3)} (×${deltas.fdFundusRatio.toFixed(2)})`);
   }
-  if (reasons.length) return { promote: false, reason: `${candidate.version} rejected against ${incumbent.version}: ${reasons.join('; ')}`, deltas };
+  if (reasons.length) return { promote: false, reason: `${candidate.version} rejected against ${incumbent.version}: ${reasons.join('; ')}${reasons[0].startsWith('reward hacking') ? '' : ` (selector reward ${fmt(deltas.selectorReward)})`}`, deltas };
   return {
     promote: true,
-    reason: `${candidate.version} promoted over ${incumbent.version}: judge quality ${fmt(deltas.judgeQuality)}, match ${fmt(deltas.judgeMatch)}, FD-fundus ×${deltas.fdFundusRatio.toFixed(2)}`,
+    reason: `${candidate.version} promoted over ${incumbent.version}: judge quality ${fmt(deltas.judgeQuality)}, match ${fmt(deltas.judgeMatch)}, selector reward ${fmt(deltas.selectorReward)}, FD-fundus ×${deltas.fdFundusRatio.toFixed(2)}`,
     deltas,
   };
 }

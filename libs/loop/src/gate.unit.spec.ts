@@ -41,6 +41,13 @@ describe('promotion gate', () => {
     expect(d.reason).toMatch(/judge quality fell/);
   });
 
+  it('rejects a reward rise that the judge does not see at all (judge flat at zero)', () => {
+    const zeros = (v: string, reward: number): GeneratorEvaluation => ({ version: v, judgeQuality: new Array(8).fill(0), judgeMatch: new Array(8).fill(0.2), selectorReward: Array.from({ length: 8 }, (_, i) => reward + i * 0.001), fdFundus: 5 });
+    const d = promotionGate(zeros('gen-b', 0.6), zeros('gen-a', 0.5));
+    expect(d.promote).toBe(false);
+    expect(d.reason).toMatch(/reward hacking/);
+  });
+
   it('rejects a version whose FD-fundus worsens beyond the tolerance, even when the judge is level', () => {
     const d = promotionGate(evaluation('gen-3', { quality: 0, match: 0, reward: 0 }, 14), incumbent);
     expect(d.promote).toBe(false);

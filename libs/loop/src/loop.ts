@@ -269,11 +269,11 @@ export async function runLoop(options: LoopOptions): Promise<LoopResult> {
       const rewards = reward.score(images.map((g) => g.pixels));
       const refined = await trainingRun(
         recorder,
-        { model: 'generator', upToPosition: upTo, newRatings, config: { preset: preset.name, method: 'reward-weighted', steps: preset.refine.steps, reward: reward.version, parent: generator.version }, reason: `loop iteration ${i}: refine ${generator.version} by reward-weighted fine-tuning` },
+        { model: 'generator', upToPosition: upTo, newRatings, config: { preset: preset.name, method: preset.refine.method, steps: preset.refine.steps, reward: reward.version, parent: generator.version }, reason: `loop iteration ${i}: refine ${generator.version} by ${preset.refine.method} refinement` },
         async () => {
           const candidate = loadGenerator(genDir(generator.version)).generator;
-          const result = await withBar(`iteration ${i}: refining the generator`, () =>
-            refineGenerator(preset, candidate, { pixels: images.map((g) => g.pixels), prompts: images.map((g) => g.prompt), rewards }, real, 5000 + i),
+          const result = await withBar(`iteration ${i}: refining the generator (${preset.refine.method})`, (p) =>
+            refineGenerator(preset, candidate, { pixels: images.map((g) => g.pixels), prompts: images.map((g) => g.prompt), rewards }, real, (batch) => reward.score(batch), 5000 + i, p),
           );
           const loss = result.losses.reduce((s, x) => s + x, 0) / Math.max(1, result.losses.length);
           const manifest = await saveGenerator(genDir(version), candidate, saveMeta(version, generator.version, upTo, 5000 + i, { loss, kept: result.kept }, { reward: reward.version }));
@@ -291,7 +291,7 @@ export async function runLoop(options: LoopOptions): Promise<LoopResult> {
       const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
       await registerCandidate(
         recorder,
-        { model: 'generator', version, runId: refined.runId, parentVersion: generator.version, sha256: refined.sha256, method: 'reward-weighted', rewardBefore: mean(incumbentInput.selectorReward), rewardAfter: mean(candidateInput.selectorReward) },
+        { model: 'generator', version, runId: refined.runId, parentVersion: generator.version, sha256: refined.sha256, method: preset.refine.method, rewardBefore: mean(incumbentInput.selectorReward), rewardAfter: mean(candidateInput.selectorReward) },
         `loop iteration ${i}: refined generator candidate`,
       );
       const metrics = { ...evaluationMetrics(candEval.record, i, selectorSpearman, policyAuc), rewardDelta: decision.deltas.selectorReward.mean, judgeQualityDelta: decision.deltas.judgeQuality.mean, fdFundusRatio: decision.deltas.fdFundusRatio };

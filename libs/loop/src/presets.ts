@@ -16,7 +16,19 @@ export interface LoopPreset {
   /** Synthetic images rated by the panel before the selector's first training. */
   firstGeneratedBatch: number;
   iteration: { generated: number; labelBudget: number; ratersPerTask: number; retrainThreshold: number };
-  refine: { steps: number; batch: number; realFraction: number; threshold: number; learningRate: number };
+  /**
+   * 'reward-weighted': filtered, reward-weighted fine-tuning mixed with real images;
+   * 'ddpo': policy-gradient epochs over the DDIM chain with a KL penalty to the parent version.
+   */
+  refine: {
+    method: 'reward-weighted' | 'ddpo';
+    steps: number;
+    batch: number;
+    realFraction: number;
+    threshold: number;
+    learningRate: number;
+    ddpo: { epochs: number; prompts: number; samplesPerPrompt: number; klWeight: number; clipRange: number };
+  };
   evaluation: { seed: number };
   panel: { seed: number; raters: { id: string; skill: number; bias: number }[] };
 }
@@ -44,15 +56,15 @@ export const LOOP_PRESETS: Record<LoopPreset['name'], LoopPreset> = {
     policy: { pretrainSteps: 2, retrainSteps: 2, batch: 8 },
     firstGeneratedBatch: 4,
     iteration: { generated: 6, labelBudget: 5, ratersPerTask: 1, retrainThreshold: 3 },
-    refine: { steps: 2, batch: 8, realFraction: 0.5, threshold: 0, learningRate: 1e-3 },
+    refine: { method: 'reward-weighted', steps: 2, batch: 8, realFraction: 0.5, threshold: 0, learningRate: 1e-3, ddpo: { epochs: 2, prompts: 2, samplesPerPrompt: 2, klWeight: 0.01, clipRange: 0.2 } },
     evaluation: { seed: 4242 },
     panel: PANEL,
   },
   demo: {
     name: 'demo',
     size: 32,
-    world: { seed: 1, realImages: 160, heldOutPrompts: 32 },
-    text: { vocabSize: 400, dim: 48, heads: 4, layers: 2, maxLength: 64, mlmSteps: 60, batch: 32 },
+    world: { seed: 1, realImages: 128, heldOutPrompts: 32 },
+    text: { vocabSize: 400, dim: 48, heads: 4, layers: 2, maxLength: 64, mlmSteps: 30, batch: 16 },
     generator: { dit: { imageSize: 32, channels: 3, patch: 4, dim: 64, depth: 3, heads: 4, mlpRatio: 2, timeFeatures: 64 }, pretrainSteps: 150, batch: 16, learningRate: 2e-3, emaDecay: 0.98 },
     sampling: { steps: 15, guidance: 2 },
     vit: { imageSize: 32, channels: 3, patch: 8, dim: 48, depth: 2, heads: 4, mlpRatio: 2 },
@@ -61,7 +73,7 @@ export const LOOP_PRESETS: Record<LoopPreset['name'], LoopPreset> = {
     policy: { pretrainSteps: 40, retrainSteps: 20, batch: 32 },
     firstGeneratedBatch: 32,
     iteration: { generated: 32, labelBudget: 24, ratersPerTask: 2, retrainThreshold: 24 },
-    refine: { steps: 40, batch: 16, realFraction: 0.5, threshold: 0.4, learningRate: 1e-3 },
+    refine: { method: 'reward-weighted', steps: 40, batch: 16, realFraction: 0.5, threshold: 0.4, learningRate: 1e-3, ddpo: { epochs: 4, prompts: 4, samplesPerPrompt: 4, klWeight: 0.01, clipRange: 0.2 } },
     evaluation: { seed: 4242 },
     panel: PANEL,
   },

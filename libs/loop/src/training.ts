@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   FundusEncoder,
   fundusEncoderConfig,
+  ddpoEpoch,
   Generator,
   generatorConfig,
   Policy,
@@ -18,7 +19,7 @@ import {
 } from '@forge/ml';
 import { DIAGNOSES } from './diagnoses';
 import type { LoopPreset } from './presets';
-import { Pixels, toTensor } from './pixels';
+import { fromTensor, Pixels, toTensor } from './pixels';
 
 // The model work of each step, without any recording: plain functions of data and a seed.
 
@@ -145,8 +146,20 @@ export function trainPolicy(policy: Policy, data: RatedSet, stage: 1 | 2, select
   return { loss: mean(losses.slice(-5)), meanReward: mean(rewards), samples: kept.length };
 }
 
-/** Filtered reward-weighted fine-tuning on synthetic samples, mixed with real images. */
-export function refineGenerator(preset: LoopPreset, generator: Generator, synthetic: { pixels: Pixels[]; prompts: string[]; rewards: number[] }, real: { pixels: Pixels[]; captions: string[] }, seed: number): { losses: number[]; kept: number } {
+/**
+ * Refines the generator towards a reward: filtered reward-weighted fine-tuning on the rated
+ * synthetic samples mixed with real images, or DDPO epochs with a KL penalty to the parent.
+ */
+export function refineGenerator(
+  preset: LoopPreset,
+  generator: Generator,
+  synthetic: { pixels: Pixels[]; prompts: string[]; rewards: number[] },
+  real: { pixels: Pixels[]; captions: string[] },
+  reward: (images: Pixels[]) => number[],
+  seed: number,
+  progress?: Progress,
+): { losses: number[]; kept: number } {
+  if (preset.refine.method === 'ddpo') return ddpoRefine(preset, generator, synthetic.prompts, reward, seed, progress);
   const r = preset.refine;
   const trainer = new Trainer(generator.trainableVariables(), { learningRate: r.learningRate });
   const syn = toTensor(synthetic.pixels);
@@ -164,5 +177,36 @@ export function refineGenerator(preset: LoopPreset, generator: Generator, synthe
   } finally {
     tf.dispose([syn, rea]);
     trainer.dispose();
+    progress?.(1, 1);
   }
+}
+
+function ddpoRefine(preset: LoopPreset, generator: Generator, prompts: string[], reward: (images: Pixels[]) => number[], seed: number, progress?: Progress): { losses: number[]; kept: number } {
+  const d = preset.refine.ddpo;
+  const reference = generator.store.clone(false);
+  const trainer = new Trainer(generator.trainableVariables(), { learningRate: preset.refine.learningRate });
+  const losses: number[] = [];
+  try {
+    for (let e = 0; e < d.epochs; e++) {
+      const epochPrompts = Array.from({ length: d.prompts }, (_, k) => prompts[(e * d.prompts + k) % prompts.length]);
+      const result = ddpoEpoch(generator, trainer, {
+        prompts: epochPrompts,
+        samplesPerPrompt: d.samplesPerPrompt,
+        reward: (images) => reward(fromTensor(images)),
+        reference,
+        steps: preset.sampling.steps,
+        guidance: preset.sampling.guidance,
+        clipRange: d.clipRange,
+        klWeight: d.klWeight,
+        seed: seed + e,
+      });
+      generator.updateEma();
+      losses.push(result.meanLoss);
+      progress?.(e + 1, d.epochs);
+    }
+  } finally {
+    reference.dispose();
+    trainer.dispose();
+  }
+  return { losses, kept: d.prompts * d.samplesPerPrompt };
 }
