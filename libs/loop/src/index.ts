@@ -12,3 +12,5 @@ export * from './training';
 export * from './evaluation';
 export * from './versions';
 export * from './loop';
+export * from './history';
+export * from './report';
