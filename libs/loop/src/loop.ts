@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { EventStore } from '@forge/event-store';
 import { FundusEncoder, Generator, loadGenerator, loadPolicy, loadSelector, loadTextEncoder, Policy, saveGenerator, savePolicy, saveSelector, saveTextEncoder, Selector, Rng } from '@forge/ml';
 import { auc, meanCI, spearman } from '@forge/metrics';
@@ -33,6 +35,20 @@ export interface LoopOptions {
   /** What the generator is refined towards; default the current selector. Tests pass a degenerate one. */
   rewardModel?: (selector: { model: Selector; version: string }) => RewardModel;
   now?: () => Date;
+}
+
+/** A data folder belongs to one preset: model versions of another size would collide with its names. */
+function assertSamePreset(dataDir: string, preset: LoopPreset): void {
+  const file = path.join(dataDir, 'models', 'loop-preset.json');
+  if (fs.existsSync(file)) {
+    const recorded = (JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string }).name;
+    if (recorded !== preset.name) {
+      throw Object.assign(new Error(`the loop in ${dataDir} runs the '${recorded}' preset (${file}); use --preset ${recorded}, or another data folder (FORGE_DATA_DIR) for '${preset.name}'`), { code: 'CONFLICT' });
+    }
+    return;
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify({ name: preset.name }) + '\n');
 }
 
 export interface IterationSummary {
@@ -142,6 +158,7 @@ export async function runLoop(options: LoopOptions): Promise<LoopResult> {
   const owned: { dispose(): void }[] = [];
   const genDir = (v: string) => checkpointDir(dataDir, 'generator', v);
 
+  assertSamePreset(dataDir, preset);
   try {
     // ---- the phantom world ----------------------------------------------------------------
     const world: PhantomWorld = await withBar('phantom world', async () => renderWorld(preset, dataDir));
