@@ -3,8 +3,9 @@ import { logLevel, type logCreator } from 'kafkajs';
 
 export type { Logger };
 
+/** Logs go to stderr: stdout belongs to a command's results (tables, --json). */
 export function defaultLogger(name: string): Logger {
-  return pino({ name, level: process.env.FORGE_LOG_LEVEL ?? 'info' });
+  return pino({ name, level: process.env.FORGE_LOG_LEVEL ?? 'info' }, pino.destination(2));
 }
 
 /** Routes kafkajs's own log lines into our pino logger. */

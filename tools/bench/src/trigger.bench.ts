@@ -28,7 +28,8 @@ import { Benchmark, BenchRow, compared, median, percentile } from './harness';
 
 const root = path.resolve(__dirname, '../../..');
 const THRESHOLD = 5;
-const logger = pino({ level: process.env.FORGE_LOG_LEVEL ?? 'error' });
+// Logs to stderr, so --json output stays one parseable array.
+const logger = pino({ level: process.env.FORGE_LOG_LEVEL ?? 'error' }, pino.destination(2));
 
 interface Services {
   databaseUrl: string;
