@@ -37,6 +37,8 @@ export interface LabelRound {
   budget: number;
   ratingsSoFar: number;
   ratersPerTask: number;
+  /** Most raters a disagreement can bring in: never more than the panel has. */
+  raterCap: number;
   /** Rate every candidate (the first round: the models know nothing yet). */
   all?: boolean;
 }
@@ -62,7 +64,7 @@ export async function createLabelTasks(recorder: Recorder, round: LabelRound): P
     if ((await recorder.store.readStream(stream)).length === 0) {
       await handle(recorder, stream, labelTaskDecider, {
         type: 'CreateLabelTask',
-        data: { taskId, imageId: d.imageId, reason: d.reason, priority: d.priority, ratersWanted: round.ratersPerTask },
+        data: { taskId, imageId: d.imageId, reason: d.reason, priority: d.priority, ratersWanted: round.ratersPerTask, raterCap: Math.max(round.ratersPerTask, round.raterCap) },
         metadata: systemMetadata(recorder, `loop ${round.round}: routed as ${d.reason}`),
       });
     }

@@ -204,6 +204,7 @@ export async function runLoop(options: LoopOptions): Promise<LoopResult> {
       budget: 0,
       ratingsSoFar: 0,
       ratersPerTask: preset.iteration.ratersPerTask,
+      raterCap: preset.panel.raters.length,
       all: true,
     });
     const rated: RatedImage[] = await withBar('panel rates the first images', (p) => rateTasks(recorder, panel, initialTasks, p));
@@ -243,6 +244,7 @@ export async function runLoop(options: LoopOptions): Promise<LoopResult> {
         budget: preset.iteration.labelBudget,
         ratingsSoFar: rated.length,
         ratersPerTask: preset.iteration.ratersPerTask,
+        raterCap: preset.panel.raters.length,
       });
       if (options.shouldStop?.()) throw new Stopped();
       const newlyRated = await withBar(`iteration ${i}: panel rating`, (p) => rateTasks(recorder, panel, tasks, p));
