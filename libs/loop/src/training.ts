@@ -29,7 +29,8 @@ function mean(xs: readonly number[]): number {
   return xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0;
 }
 
-function batchIndices(rng: Rng, n: number, batch: number): number[] {
+/** `batch` draws with replacement from n items (the resumable trainers draw the same). */
+export function batchIndices(rng: Rng, n: number, batch: number): number[] {
   return Array.from({ length: Math.min(batch, n) }, () => rng.int(n));
 }
 

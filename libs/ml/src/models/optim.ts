@@ -64,6 +64,34 @@ export class Trainer {
     return out;
   }
 
+  /**
+   * Adam's step count and moments as fresh tensors ("iterations", "m/<i>", "v/<i>" in variable
+   * order), so a resumed run continues exactly; the caller disposes them.
+   */
+  async exportState(): Promise<tf.NamedTensorMap> {
+    const [iterations, ...moments] = await this.optimizer.getWeights();
+    const half = moments.length / 2;
+    const out: tf.NamedTensorMap = { iterations: iterations.tensor };
+    moments.forEach((w, i) => (out[`${i < half ? 'm' : 'v'}/${String(i % half).padStart(4, '0')}`] = w.tensor.clone()));
+    return out;
+  }
+
+  /** Restores what exportState returned (into a trainer over the same variables, before its first step). */
+  async importState(state: tf.NamedTensorMap): Promise<void> {
+    const moments = (kind: 'm' | 'v') =>
+      Object.keys(state)
+        .filter((n) => n.startsWith(`${kind}/`))
+        .sort()
+        .map((n, i) => ({ name: `${this.vars[i]?.name ?? n}/${kind}`, tensor: state[n] }));
+    const m = moments('m');
+    const v = moments('v');
+    if (!state.iterations || m.length !== v.length || (m.length !== 0 && m.length !== this.vars.length)) {
+      throw Object.assign(new Error(`Trainer.importState: expected iterations and ${this.vars.length} first and second moments, got ${m.length} and ${v.length}`), { code: 'INVALID_INPUT' });
+    }
+    await this.optimizer.setWeights([{ name: 'iter', tensor: state.iterations }, ...m, ...v]);
+    this.steps = (await state.iterations.data())[0];
+  }
+
   dispose(): void {
     this.optimizer.dispose();
   }

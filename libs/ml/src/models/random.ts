@@ -32,6 +32,16 @@ export class Rng {
     return this.next() < p ? 1 : 0;
   }
 
+  /** Where the sequence stands: a resumed training run restores it to draw the same numbers next. */
+  snapshot(): number {
+    return this.state;
+  }
+
+  restore(state: number): void {
+    if (!Number.isInteger(state) || state < 0 || state > 0xffffffff) throw Object.assign(new Error(`Rng: state must be a 32-bit unsigned integer, got ${state}`), { code: 'INVALID_INPUT' });
+    this.state = state;
+  }
+
   shuffle<T>(items: readonly T[]): T[] {
     const out = items.slice();
     for (let i = out.length - 1; i > 0; i--) {

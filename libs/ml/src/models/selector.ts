@@ -72,7 +72,7 @@ export class Selector {
    * images (B, H, W, C); targets r̂; weights = rater reliability (default 1). Returns mean loss.
    */
   trainStep(images: tf.Tensor4D, targets: readonly number[], weights?: readonly number[], optimizer: Partial<OptimizerConfig> = {}): number {
-    if (this.trainers.length === 0) this.trainers = this.members.map((s) => new Trainer(s.trainable(), { learningRate: 1e-3, weightDecay: 1e-4, ...optimizer }));
+    this.ensureTrainers(optimizer);
     const b = images.shape[0];
     let total = 0;
     this.members.forEach((_, m) => {
@@ -83,6 +83,31 @@ export class Selector {
       }).loss;
     });
     return total / this.members.length;
+  }
+
+  private ensureTrainers(optimizer: Partial<OptimizerConfig>): void {
+    if (this.trainers.length === 0) this.trainers = this.members.map((s) => new Trainer(s.trainable(), { learningRate: 1e-3, weightDecay: 1e-4, ...optimizer }));
+  }
+
+  /**
+   * Each member's optimizer moments ("member<m>/…", fresh tensors the caller disposes) and resampling
+   * position: with the weights, what a training run interrupted here needs to continue exactly.
+   */
+  async trainingState(): Promise<{ optimizer: tf.NamedTensorMap; rngs: number[] }> {
+    const optimizer: tf.NamedTensorMap = {};
+    for (const [m, t] of this.trainers.entries()) for (const [name, w] of Object.entries(await t.exportState())) optimizer[`member${m}/${name}`] = w;
+    return { optimizer, rngs: this.rngs.map((r) => r.snapshot()) };
+  }
+
+  /** Restores trainingState() into a selector with the same weights, before its next trainStep. */
+  async restoreTrainingState(state: { optimizer: tf.NamedTensorMap; rngs: number[] }, optimizer: Partial<OptimizerConfig> = {}): Promise<void> {
+    if (state.rngs.length !== this.members.length) throw Object.assign(new Error(`Selector: training state has ${state.rngs.length} members, the selector ${this.members.length}`), { code: 'INVALID_INPUT' });
+    const byMember = (m: number) => Object.fromEntries(Object.entries(state.optimizer).filter(([n]) => n.startsWith(`member${m}/`)).map(([n, t]) => [n.slice(`member${m}/`.length), t]));
+    if (Object.keys(state.optimizer).length > 0) {
+      this.ensureTrainers(optimizer);
+      for (const [m, t] of this.trainers.entries()) await t.importState(byMember(m));
+    }
+    state.rngs.forEach((r, m) => this.rngs[m].restore(r));
   }
 
   /** Ensemble mean and spread of r̂ per image. */

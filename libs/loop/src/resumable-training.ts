@@ -1,0 +1,183 @@
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadPolicy, loadSelector, Policy, Rng, savePolicy, saveSelector, Selector, stageSamples, Trainer, type CheckpointManifest, type SaveMeta } from '@forge/ml';
+import { latestPartial, loadOptimizerState, readState, saveOptimizerState, writePartial, writeState } from './partial-checkpoints';
+import { toTensor } from './pixels';
+import { batchIndices, type Progress, type RatedSet } from './training';
+
+// The selector and policy trainers of training.ts, in a form a job can interrupt and resume: every
+// `every` steps the weights, the optimizer moments and the random positions go to a partial
+// checkpoint, and a restarted run continues from the newest one as if it had never stopped.
+
+export interface PartialCheckpointing {
+  /** `<dataDir>/models/<kind>/<version>.partial`. */
+  dir: string;
+  /** Steps between partial checkpoints (none after the last step: the finished version is saved instead). */
+  every: number;
+  /** Describes the partial checkpoints' manifests (version, lineage, seed). */
+  meta: SaveMeta;
+  /** Called once a partial checkpoint is on disk (the job records CheckpointSaved and reports progress). */
+  onSaved?: (saved: { step: number; sha256: string; loss: number }) => Promise<void>;
+}
+
+export interface ResumedTraining {
+  /** The step this call started from: 0 for a fresh run, else the partial checkpoint's step. */
+  resumedFrom: number;
+  loss: number;
+}
+
+const LOSS_WINDOW = 5;
+
+function mean(xs: readonly number[]): number {
+  return xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0;
+}
+
+/** Lets timers run between steps: a job queue renews its lock on the job from a timer. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function checkEvery(every: number): void {
+  if (!Number.isInteger(every) || every < 1) throw Object.assign(new Error(`partial checkpoints: every must be an integer ≥ 1, got ${every}`), { code: 'INVALID_INPUT' });
+}
+
+interface SelectorState {
+  step: number;
+  losses: number[];
+  batchRng: number;
+  memberRngs: number[];
+}
+
+/**
+ * trainSelector (same seed offset, batches and result) with partial checkpoints. `start` builds the
+ * selector a fresh run begins with (the parent version or a new one); a resumed run loads the partial
+ * checkpoint's instead. The caller owns the returned selector.
+ */
+export async function trainSelectorResumable(
+  start: () => Selector,
+  data: RatedSet,
+  steps: number,
+  batch: number,
+  seed: number,
+  partial: PartialCheckpointing,
+  progress?: Progress,
+): Promise<ResumedTraining & { selector: Selector }> {
+  checkEvery(partial.every);
+  const rng = new Rng(seed + 4);
+  const found = latestPartial(partial.dir);
+  let selector: Selector;
+  let losses: number[] = [];
+  if (found) {
+    selector = loadSelector(path.join(found.folder, 'model')).selector;
+    const state = readState<SelectorState>(found.folder);
+    const optimizer = loadOptimizerState(found.folder);
+    try {
+      await selector.restoreTrainingState({ optimizer, rngs: state.memberRngs });
+    } finally {
+      tf.dispose(Object.values(optimizer));
+    }
+    rng.restore(state.batchRng);
+    losses = state.losses;
+  } else selector = start();
+  const from = found?.step ?? 0;
+  const images = toTensor(data.pixels); // (N, H, W, 3)
+  try {
+    for (let s = from; s < steps; s++) {
+      const idx = batchIndices(rng, data.pixels.length, batch);
+      const b = tf.gather(images, idx) as tf.Tensor4D;
+      losses = [...losses, selector.trainStep(b, idx.map((i) => data.quality[i]))].slice(-LOSS_WINDOW);
+      b.dispose();
+      progress?.(s + 1, steps);
+      if ((s + 1) % partial.every === 0 && s + 1 < steps) {
+        let manifest: CheckpointManifest | undefined;
+        await writePartial(partial.dir, s + 1, async (folder) => {
+          const { optimizer, rngs } = await selector.trainingState();
+          await saveOptimizerState(folder, optimizer, partial.meta);
+          writeState(folder, { step: s + 1, losses, batchRng: rng.snapshot(), memberRngs: rngs } satisfies SelectorState);
+          manifest = await saveSelector(path.join(folder, 'model'), selector, { ...partial.meta, metrics: { loss: mean(losses), step: s + 1 } });
+        });
+        await partial.onSaved?.({ step: s + 1, sha256: manifest!.weightsSha256, loss: mean(losses) });
+      }
+      await yieldToEventLoop();
+    }
+  } catch (err) {
+    selector.dispose();
+    throw err;
+  } finally {
+    images.dispose();
+  }
+  return { selector, loss: mean(losses), resumedFrom: from };
+}
+
+interface PolicyState {
+  step: number;
+  losses: number[];
+  rewardSum: number;
+  batchRng: number;
+}
+
+/**
+ * trainPolicy (same samples, seed offset, batches and result) with partial checkpoints; `start`
+ * builds the policy a fresh run begins with. The caller owns the returned policy.
+ */
+export async function trainPolicyResumable(
+  start: () => Policy,
+  data: RatedSet,
+  stage: 1 | 2,
+  selectorScores: ArrayLike<number> | undefined,
+  steps: number,
+  batch: number,
+  seed: number,
+  partial: PartialCheckpointing,
+  progress?: Progress,
+): Promise<ResumedTraining & { policy: Policy; meanReward: number; samples: number }> {
+  checkEvery(partial.every);
+  const all = data.alignment.map((reward, index) => ({ index, reward }));
+  let kept = stageSamples(stage, all, selectorScores, 0.5);
+  if (kept.length < 2) kept = all; // as trainPolicy: too few accepted images, stage 1's data
+  const rng = new Rng(seed + 5);
+  const found = latestPartial(partial.dir);
+  const policy = found ? loadPolicy(path.join(found.folder, 'model')).policy : start();
+  const trainer = new Trainer(policy.trainableVariables(false), { learningRate: 1e-3 });
+  let losses: number[] = [];
+  let rewardSum = 0;
+  const images = toTensor(data.pixels);
+  try {
+    if (found) {
+      const state = readState<PolicyState>(found.folder);
+      const optimizer = loadOptimizerState(found.folder);
+      try {
+        await trainer.importState(optimizer);
+      } finally {
+        tf.dispose(Object.values(optimizer));
+      }
+      rng.restore(state.batchRng);
+      losses = state.losses;
+      rewardSum = state.rewardSum;
+    }
+    for (let s = found?.step ?? 0; s < steps; s++) {
+      const pick = batchIndices(rng, kept.length, batch).map((k) => kept[k]);
+      const b = tf.gather(images, pick.map((p) => p.index)) as tf.Tensor4D;
+      const r = policy.trainStep(trainer, { images: b, prompts: pick.map((p) => data.captions[p.index]), rewards: pick.map((p) => p.reward) });
+      b.dispose();
+      losses = [...losses, r.loss].slice(-LOSS_WINDOW);
+      rewardSum += r.meanReward;
+      progress?.(s + 1, steps);
+      if ((s + 1) % partial.every === 0 && s + 1 < steps) {
+        let manifest: CheckpointManifest | undefined;
+        await writePartial(partial.dir, s + 1, async (folder) => {
+          await saveOptimizerState(folder, await trainer.exportState(), partial.meta);
+          writeState(folder, { step: s + 1, losses, rewardSum, batchRng: rng.snapshot() } satisfies PolicyState);
+          manifest = await savePolicy(path.join(folder, 'model'), policy, { ...partial.meta, metrics: { loss: mean(losses), step: s + 1 } });
+        });
+        await partial.onSaved?.({ step: s + 1, sha256: manifest!.weightsSha256, loss: mean(losses) });
+      }
+      await yieldToEventLoop();
+    }
+  } catch (err) {
+    policy.dispose();
+    throw err;
+  } finally {
+    images.dispose();
+    trainer.dispose();
+  }
+  return { policy, loss: mean(losses), meanReward: steps > 0 ? rewardSum / steps : 0, samples: kept.length, resumedFrom: found?.step ?? 0 };
+}
