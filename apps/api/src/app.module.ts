@@ -29,6 +29,8 @@ import { TasksController } from './tasks/tasks.controller';
 import { ModelsController } from './models/models.controller';
 import { SignaturesController } from './signatures/signatures.controller';
 import { QueueController } from './queue/queue.controller';
+import { JOB_QUEUES_BOARD, JobQueuesBoardLifecycle, openJobQueuesBoard } from './job-queues/job-queues-board';
+import { JobQueuesController } from './job-queues/job-queues.controller';
 
 @Module({})
 export class AppModule {
@@ -37,7 +39,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot(), JwtModule.register({ secret: config.jwtSecret, signOptions: { algorithm: 'HS256' } })],
-      controllers: [HealthController, AuthController, UsersController, MetricsController, ImagesController, TasksController, RatingsController, AuditController, ImportsController, SignaturesController, ModelsController, QueueController],
+      controllers: [HealthController, AuthController, UsersController, MetricsController, ImagesController, TasksController, RatingsController, AuditController, ImportsController, SignaturesController, ModelsController, QueueController, JobQueuesController],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: OwnWrites, useValue: ownWrites },
@@ -45,6 +47,8 @@ export class AppModule {
         { provide: LOGGER, useValue: log },
         { provide: ApiMetrics, useValue: metrics },
         { provide: APP_GUARD, useClass: AccessGuard },
+        { provide: JOB_QUEUES_BOARD, useValue: openJobQueuesBoard(config, log) },
+        JobQueuesBoardLifecycle,
         StoreLifecycle,
         ReadModel,
         TokensService,

@@ -3,7 +3,7 @@
 // route that is served but missing from it, or listed but not served, fails the test.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Test } from 'supertest';
 import { bearer, startHarness, type Harness } from './testing/api-harness';
 import { fundusPng } from './testing/fundus-png';
@@ -134,6 +134,12 @@ const MATRIX: Record<string, Entry> = {
       req('POST', `/models/selector/versions/${await evaluatedSelector(c.h.app.get(EVENT_STORE), `r${c.n()}`)}/reject`).send({ password: `${caller}-password-1`, reason: 'matrix' }),
   },
 
+  // bull-board (Redis-backed here): its page, its GET API and its PUT actions, all admin only.
+  'POST /admin/queues/session': { allow: ['admin'], request: (_c, _r, req) => req('POST', '/admin/queues/session') },
+  'GET /admin/queues': { allow: ['admin'], request: (_c, _r, req) => req('GET', '/admin/queues') },
+  'GET /admin/queues/*path': { allow: ['admin'], request: (_c, _r, req) => req('GET', '/admin/queues/api/queues') },
+  'PUT /admin/queues/api/*path': { allow: ['admin'], request: (_c, _r, req) => req('PUT', '/admin/queues/api/queues/train-selector/resume') },
+
   'POST /imports/datasets/upload': {
     allow: ['operator', 'admin'],
     request: async (c, _r, req) => {
@@ -179,7 +185,9 @@ describe('RBAC matrix over HTTP', () => {
   let ctx: Ctx;
 
   beforeAll(async () => {
-    h = await startHarness('rbac', { FORGE_LOGIN_ATTEMPTS: '1000' });
+    const redisUrl = process.env.FORGE_TEST_REDIS_URL;
+    if (!redisUrl) throw new Error('FORGE_TEST_REDIS_URL is not set: start the services with `infra/services.sh up` and source the env file it prints');
+    h = await startHarness('rbac', { FORGE_LOGIN_ATTEMPTS: '1000', REDIS_URL: redisUrl, FORGE_JOBS_PREFIX: `forge-rbac-${randomBytes(4).toString('hex')}` });
     let counter = 0;
     const token = (caller: Caller) => (caller === 'none' ? undefined : caller === 'service' ? h.serviceToken : h.tokens[caller]);
     const task = async () => {

@@ -2,7 +2,8 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { ForbiddenError } from '../errors/api-errors';
-import { PUBLIC_KEY, ROLES_KEY, type Principal, type Role } from './roles';
+import { QUEUE_BOARD_COOKIE, readCookie } from '../job-queues/queue-board-cookie';
+import { PUBLIC_KEY, QUEUE_BOARD_SESSION_KEY, ROLES_KEY, type Principal, type Role } from './roles';
 import { TokensService } from './tokens.service';
 
 export type AuthedRequest = Request & { principal?: Principal };
@@ -24,7 +25,11 @@ export class AccessGuard implements CanActivate {
     const req = ctx.switchToHttp().getRequest<AuthedRequest>();
     const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
     if (!allowed || allowed.length === 0) throw new ForbiddenError(`${req.method} ${req.route?.path ?? req.path} declares no access rule and is closed`);
-    const principal = await this.tokens.authenticate(req.headers.authorization);
+    // The board cookie counts only where a route asks for it, and a bearer header always wins.
+    const boardCookie = !req.headers.authorization && this.reflector.getAllAndOverride<boolean>(QUEUE_BOARD_SESSION_KEY, targets);
+    const principal = boardCookie
+      ? await this.tokens.authenticateQueueBoardSession(readCookie(req.headers.cookie, QUEUE_BOARD_COOKIE))
+      : await this.tokens.authenticate(req.headers.authorization);
     req.principal = principal;
     if (!principal.roles.some((r) => allowed.includes(r))) {
       throw new ForbiddenError(`this needs one of the roles: ${allowed.join(', ')}`);

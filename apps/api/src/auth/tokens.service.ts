@@ -13,6 +13,12 @@ interface AccessClaims {
   typ: 'access';
 }
 
+/** A different `typ`, so a board cookie is never accepted as a bearer token nor the other way round. */
+interface QueueBoardClaims {
+  sub: string;
+  typ: 'queue-board';
+}
+
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 @Injectable()
@@ -34,6 +40,22 @@ export class TokensService {
     return { accessToken, expiresAt };
   }
 
+  /** A short-lived token for the job-queue board cookie, for a user already authenticated as admin. */
+  async issueQueueBoardSession(username: string): Promise<{ token: string; expiresAt: string; maxAgeSeconds: number }> {
+    const maxAgeSeconds = Math.min(this.config.queueBoardSessionSeconds, this.config.tokenTtlSeconds);
+    const claims: QueueBoardClaims = { sub: username, typ: 'queue-board' };
+    const token = await this.jwt.signAsync(claims, { expiresIn: maxAgeSeconds });
+    return { token, expiresAt: new Date(Date.now() + maxAgeSeconds * 1000).toISOString(), maxAgeSeconds };
+  }
+
+  /** The user behind a job-queue board cookie; like a bearer token, roles are read fresh. */
+  async authenticateQueueBoardSession(token: string | undefined): Promise<Principal> {
+    if (!token) throw new UnauthenticatedError('a bearer token or a job-queue board session is required: open the board from the portal\'s admin page');
+    const claims = await this.verify<QueueBoardClaims>(token, 'the job-queue board session has expired; open the board again from the admin page');
+    if (claims.typ !== 'queue-board' || typeof claims.sub !== 'string') throw new UnauthenticatedError('the job-queue board session is not valid');
+    return this.activeUser(claims.sub);
+  }
+
   /** The caller behind an `Authorization: Bearer …` header; roles are read fresh, so a change or a disable applies at once. */
   async authenticate(header: string | undefined): Promise<Principal> {
     const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
@@ -42,14 +64,21 @@ export class TokensService {
     const service = this.serviceToken(token);
     if (service) return { kind: 'service', id: service, roles: ['service'] };
 
-    let claims: AccessClaims;
-    try {
-      claims = await this.jwt.verifyAsync<AccessClaims>(token, { algorithms: ['HS256'] });
-    } catch (err) {
-      throw new UnauthenticatedError(err instanceof TokenExpiredError ? 'the token has expired; log in again' : 'the token is not valid');
-    }
+    const claims = await this.verify<AccessClaims>(token, 'the token has expired; log in again');
     if (claims.typ !== 'access' || typeof claims.sub !== 'string') throw new UnauthenticatedError('the token is not valid');
-    const user = await loadUser(this.store, claims.sub);
+    return this.activeUser(claims.sub);
+  }
+
+  private async verify<C extends object>(token: string, expiredMessage: string): Promise<C> {
+    try {
+      return await this.jwt.verifyAsync<C>(token, { algorithms: ['HS256'] });
+    } catch (err) {
+      throw new UnauthenticatedError(err instanceof TokenExpiredError ? expiredMessage : 'the token is not valid');
+    }
+  }
+
+  private async activeUser(username: string): Promise<Principal> {
+    const user = await loadUser(this.store, username);
     if (user.status !== 'Active') throw new UnauthenticatedError('the account is disabled or unknown');
     return { kind: 'user', id: user.username, roles: [...user.roles] as Role[] };
   }

@@ -20,6 +20,10 @@ export interface ApiConfig extends ForgeConfig {
   scryptLogN: number;
   /** How long a claimed label task stays with an expert. */
   leaseSeconds: number;
+  /** Redis key prefix of the BullMQ job queues shown at /admin/queues (the producers' prefix). */
+  jobsPrefix: string;
+  /** Lifetime of the cookie that lets an admin's browser open /admin/queues. */
+  queueBoardSessionSeconds: number;
   logLevel: string;
 }
 
@@ -47,6 +51,8 @@ const apiEnv = z.object({
   FORGE_LOGIN_WINDOW_MS: z.coerce.number().int().min(1000).default(15 * 60 * 1000),
   FORGE_LEASE_SECONDS: z.coerce.number().int().min(1).max(24 * 3600).default(20 * 60),
   FORGE_SCRYPT_LOG_N: z.coerce.number().int().min(14).max(20).default(15),
+  FORGE_JOBS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, - or _ (1 to 64 characters)').default('forge'),
+  FORGE_QUEUE_BOARD_SESSION_SECONDS: z.coerce.number().int().min(30).max(3600).default(600),
   FORGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -76,6 +82,8 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     loginWindowMs: e.FORGE_LOGIN_WINDOW_MS,
     scryptLogN: e.FORGE_SCRYPT_LOG_N,
     leaseSeconds: e.FORGE_LEASE_SECONDS,
+    jobsPrefix: e.FORGE_JOBS_PREFIX,
+    queueBoardSessionSeconds: e.FORGE_QUEUE_BOARD_SESSION_SECONDS,
     logLevel: e.FORGE_LOG_LEVEL,
   };
 }

@@ -46,6 +46,14 @@ export class ConflictError extends Error {
   }
 }
 
+/** Something this deployment does not run (e.g. the job-queue board without Redis); the message says why. */
+export class ServiceUnavailableError extends Error {
+  constructor(message: string, readonly code: string = 'SERVICE_UNAVAILABLE') {
+    super(message);
+    this.name = 'ServiceUnavailableError';
+  }
+}
+
 export class PayloadTooLargeError extends Error {
   readonly code = 'PAYLOAD_TOO_LARGE';
   constructor(message: string) {

@@ -3,7 +3,7 @@ import { DomainError } from '@forge/domain';
 import { WrongExpectedVersionError } from '@forge/event-store';
 import { IngestError, IngestErrors } from '@forge/ingest';
 import { z } from 'zod';
-import { ConflictError, ForbiddenError, InvalidInputError, PayloadTooLargeError, RateLimitedError, UnauthenticatedError } from './api-errors';
+import { ConflictError, ForbiddenError, InvalidInputError, PayloadTooLargeError, RateLimitedError, ServiceUnavailableError, UnauthenticatedError } from './api-errors';
 import { toErrorBody } from './error.filter';
 
 describe('one mapping from typed errors to HTTP', () => {
@@ -18,6 +18,7 @@ describe('one mapping from typed errors to HTTP', () => {
     [new InvalidInputError('bad', [{ path: 'x', message: 'y' }]), 400, 'INVALID_INPUT'],
     [new PayloadTooLargeError('big'), 413, 'PAYLOAD_TOO_LARGE'],
     [new RateLimitedError('slow down', 5), 429, 'RATE_LIMITED'],
+    [new ServiceUnavailableError('no Redis', 'JOB_QUEUES_IN_PROCESS'), 503, 'JOB_QUEUES_IN_PROCESS'],
     [new NotFoundException(), 404, 'NOT_FOUND'],
     [Object.assign(new Error('too large'), { type: 'entity.too.large' }), 413, 'PAYLOAD_TOO_LARGE'],
     [Object.assign(new Error('File too large'), { name: 'MulterError', code: 'LIMIT_FILE_SIZE' }), 413, 'PAYLOAD_TOO_LARGE'],

@@ -12,6 +12,8 @@ const exact: Record<string, number> = {
   EVENT_ID_REUSED: 409,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  SERVICE_UNAVAILABLE: 503,
+  JOB_QUEUES_IN_PROCESS: 503,
 };
 
 /** Status for a code, falling back on naming patterns used by the other libraries' codes. */
