@@ -2,6 +2,7 @@
 // undoes, an auditor rebuilds the past and verifies the chain, and roles are enforced on both sides.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { openPostgresEventStore, type RecordedEvent } from '@forge/event-store';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ADMIN, ApiClient, seedPhantomTasks, seedSelectorVersions, seedTrainingRun, startPortalStack, type PortalStack } from '@forge/system-harness';
@@ -55,7 +56,11 @@ const queueIdle = () => page.evaluate(() => (window as unknown as { forgeQueueId
 
 beforeAll(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  stack = await startPortalStack({ importRoot: SAMPLES, label: 'portal_e2e' });
+  const redisUrl = process.env.FORGE_TEST_REDIS_URL;
+  if (!redisUrl) throw new Error('FORGE_TEST_REDIS_URL is not set: start the services with `infra/services.sh up` and source the env file it prints');
+  // Redis for the job-queue board; a prefix of its own, so the board shows only this run's queues.
+  const apiEnv = { REDIS_URL: redisUrl, FORGE_JOBS_PREFIX: `forge-e2e-${randomBytes(4).toString('hex')}` };
+  stack = await startPortalStack({ importRoot: SAMPLES, label: 'portal_e2e', apiEnv });
   process.stderr.write(`portal build: ${stack.build.built ? `built in ${(stack.build.ms / 1000).toFixed(1)} s` : 'reused (sources unchanged)'}\n`);
   const admin = await ApiClient.login(stack.apiUrl, ADMIN.username, ADMIN.password);
   await admin.createUser(EXPERT.username, EXPERT.password, ['expert']);
@@ -250,6 +255,14 @@ it('an operator follows a training run, sees model versions with a plot and prom
     await signIn(p, ADMIN, '/admin');
     await p.getByRole('cell', { name: EXPERT.username, exact: true }).waitFor();
     await shoot(p, 'admin');
+
+    // bull-board through the portal: the session POST sets the cookie, the page and its API calls go through /api.
+    await p.getByRole('button', { name: 'Open job queues' }).click();
+    await p.waitForURL(`${stack.portalUrl}/api/admin/queues`);
+    await p.getByText('train-selector').first().waitFor();
+    await shoot(p, 'job-queues');
+    const anonymous = await context.request.get(`${stack.portalUrl}/api/admin/queues/api/queues`);
+    expect(anonymous.status()).toBe(401);
   } finally {
     await ctx.close();
   }

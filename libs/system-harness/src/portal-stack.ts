@@ -26,10 +26,12 @@ export interface StackOptions {
   /** Folder the API may import datasets from (server-path imports). */
   importRoot: string;
   label: string;
+  /** More environment for the API (e.g. REDIS_URL for the job-queue board). */
+  apiEnv?: Record<string, string>;
 }
 
 /** Starts the API; the process goes into `started` at once, so the caller stops it even when it never answers. */
-export async function startApi(databaseUrl: string, importRoot: string, tmp: string, started: Started[]): Promise<{ url: string; proc: Started }> {
+export async function startApi(databaseUrl: string, importRoot: string, tmp: string, started: Started[], apiEnv: Record<string, string> = {}): Promise<{ url: string; proc: Started }> {
   const port = await freePort();
   const proc = start('forge api', process.execPath, [path.join(ROOT, 'apps/api/bin/forge-api.js')], {
     cwd: ROOT,
@@ -45,6 +47,7 @@ export async function startApi(databaseUrl: string, importRoot: string, tmp: str
       FORGE_SCRYPT_LOG_N: '14',
       FORGE_LOGIN_ATTEMPTS: '1000',
       FORGE_LOG_LEVEL: 'warn',
+      ...apiEnv,
     },
   });
   started.push(proc);
@@ -67,7 +70,7 @@ export async function startPortalStack(options: StackOptions): Promise<PortalSta
   try {
     db = await createTestDatabase(`forge_${options.label}`);
     // The build and the API start-up overlap: both take a while.
-    const [api, build] = await Promise.all([startApi(db.url, options.importRoot, tmp, started), buildPortal()]);
+    const [api, build] = await Promise.all([startApi(db.url, options.importRoot, tmp, started, options.apiEnv), buildPortal()]);
     const port = await freePort();
     const next = require.resolve('next/dist/bin/next', { paths: [PORTAL_DIR] });
     const portal = start('next start', process.execPath, [next, 'start', '-p', String(port), '-H', '127.0.0.1'], {

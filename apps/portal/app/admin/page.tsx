@@ -32,9 +32,7 @@ function Admin() {
   return (
     <>
       <h1>Administration</h1>
-      <p>
-        Job queues: <a href="/api/admin/queues">bull-board (admin only, served by the API at /admin/queues)</a>
-      </p>
+      <JobQueuesLink onMessage={setMessage} />
       <section className="card" aria-labelledby="users-title">
         <h2 id="users-title">Users and roles</h2>
         <table>
@@ -56,6 +54,27 @@ function Admin() {
       </section>
       <CreateUser onCreated={load} />
     </>
+  );
+}
+
+/**
+ * bull-board is a page of its own served by the API, so a link cannot send the bearer token. The
+ * authenticated POST first sets a short-lived HttpOnly cookie valid for the board's path only.
+ */
+function JobQueuesLink({ onMessage }: { onMessage(m: string): void }) {
+  async function open() {
+    try {
+      await api('/admin/queues/session', { method: 'POST' });
+      window.location.assign('/api/admin/queues');
+    } catch (err) {
+      onMessage(`Could not open the job queues: ${errorText(err)}`);
+    }
+  }
+  return (
+    <p>
+      Job queues (bull-board, served by the API at /admin/queues):{' '}
+      <button type="button" onClick={open}>Open job queues</button>
+    </p>
   );
 }
 
