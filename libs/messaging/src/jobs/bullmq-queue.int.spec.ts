@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { quietLogger, requireEnv, uniqueName } from '../testing/int-services';
 import { BullMqJobQueue } from './bullmq-queue';
-import { UnrecoverableJobError, type JobDefinition } from './port';
+import { JobInterruptedError, UnrecoverableJobError, type JobDefinition } from './port';
 
 jest.setTimeout(60_000);
 
@@ -48,6 +48,27 @@ describe('BullMqJobQueue (real Redis)', () => {
     expect(s.attempts).toBe(1);
     expect(s.failedReason).toMatch(/job resize-test bad: invalid payload: imageId: .*; size: /);
     expect(calls).toBe(0);
+  });
+
+  it('a worker closing mid-job puts the job back without counting a failed attempt; the next worker finishes it', async () => {
+    let began!: () => void;
+    const started = new Promise<void>((r) => (began = r));
+    const first = await jobs.process(resize, async (job) => {
+      began();
+      while (!job.stopping()) await new Promise((r) => setTimeout(r, 10));
+      throw new JobInterruptedError('stopped with progress saved');
+    });
+    await jobs.enqueue('resize-test', 'long', { imageId: 'a', size: 8 });
+    await started;
+    await first.close();
+    expect(await jobs.getJob('resize-test', 'long')).toMatchObject({ state: 'waiting' });
+    const attempts: number[] = [];
+    await jobs.process(resize, async (job) => {
+      attempts.push(job.attempt);
+      return 'done';
+    });
+    expect(await jobs.waitFor('resize-test', 'long')).toMatchObject({ state: 'completed', result: 'done' });
+    expect(attempts).toEqual([1]);
   });
 
   it('retries a transient failure and stops at once on UnrecoverableJobError', async () => {

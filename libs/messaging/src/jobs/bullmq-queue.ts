@@ -1,7 +1,8 @@
-import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
+import { Queue, UnrecoverableError, WaitingError, Worker, type Job, type JobsOptions } from 'bullmq';
 import IORedis, { type Redis } from 'ioredis';
 import { defaultLogger, type Logger } from '../logger';
 import {
+  JobInterruptedError,
   parsePayload,
   UnrecoverableJobError,
   type EnqueueResult,
@@ -23,6 +24,15 @@ export interface BullMqQueueOptions {
   attempts?: number;
   backoffMs?: number;
   logger?: Logger;
+  /**
+   * How long a worker's lock on an active job lasts without renewal (BullMQ default 30 s). A worker that
+   * dies (kill -9, lost machine) stops renewing; once the lock is gone the stalled check puts its job back.
+   */
+  lockDurationMs?: number;
+  /** How often workers look for such stalled jobs (BullMQ default 30 s). */
+  stalledIntervalMs?: number;
+  /** Stalls a job may survive before it fails for good (BullMQ default 1). */
+  maxStalledCount?: number;
 }
 
 /**
@@ -36,6 +46,7 @@ export class BullMqJobQueue implements JobQueue {
   private readonly prefix: string;
   private readonly defaults: JobsOptions;
   private readonly logger: Logger;
+  private readonly stalled: Pick<BullMqQueueOptions, 'lockDurationMs' | 'stalledIntervalMs' | 'maxStalledCount'>;
 
   constructor(
     private readonly redisUrl: string,
@@ -43,6 +54,7 @@ export class BullMqJobQueue implements JobQueue {
   ) {
     this.prefix = options.prefix ?? 'forge';
     this.logger = options.logger ?? defaultLogger('jobs');
+    this.stalled = { lockDurationMs: options.lockDurationMs, stalledIntervalMs: options.stalledIntervalMs, maxStalledCount: options.maxStalledCount };
     // BullMQ workers block on Redis; they need requests that never give up.
     this.connection = new IORedis(redisUrl, { maxRetriesPerRequest: null });
     this.defaults = {
@@ -73,9 +85,10 @@ export class BullMqJobQueue implements JobQueue {
 
   async process<P, R>(definition: JobDefinition<P>, processor: JobProcessor<P, R>, options: ProcessOptions = {}): Promise<JobWorker> {
     const workerConnection = this.connection.duplicate();
+    let closing = false;
     const worker = new Worker(
       definition.name,
-      async (job: Job) => {
+      async (job: Job, token?: string) => {
         const id = job.id ?? '';
         try {
           const payload = parsePayload(definition, id, job.data);
@@ -85,19 +98,34 @@ export class BullMqJobQueue implements JobQueue {
             payload,
             attempt: job.attemptsMade + 1,
             reportProgress: (p) => job.updateProgress(p),
+            stopping: () => closing,
           });
         } catch (err) {
           // Retrying cannot help: fail for good now.
           if (err instanceof UnrecoverableJobError) throw new UnrecoverableError(err.message);
+          // Stopped for a shutdown with its progress saved: back to the queue, no attempt counted.
+          if (err instanceof JobInterruptedError) {
+            await job.moveToWait(token);
+            throw new WaitingError();
+          }
           throw err;
         }
       },
-      { connection: workerConnection, prefix: this.prefix, concurrency: options.concurrency ?? 1 },
+      {
+        connection: workerConnection,
+        prefix: this.prefix,
+        concurrency: options.concurrency ?? 1,
+        // Only the ones set: an explicit undefined would replace BullMQ's defaults.
+        ...(this.stalled.lockDurationMs !== undefined && { lockDuration: this.stalled.lockDurationMs }),
+        ...(this.stalled.stalledIntervalMs !== undefined && { stalledInterval: this.stalled.stalledIntervalMs }),
+        ...(this.stalled.maxStalledCount !== undefined && { maxStalledCount: this.stalled.maxStalledCount }),
+      },
     );
     worker.on('failed', (job, err) => this.logger.warn({ job: job?.id, name: definition.name, err: err.message }, 'job attempt failed'));
     worker.on('error', (err) => this.logger.error({ name: definition.name, err }, 'worker error'));
     await worker.waitUntilReady();
     const close = async () => {
+      closing = true;
       this.workers.delete(close);
       await worker.close();
       // A connection handed to BullMQ stays ours to close.

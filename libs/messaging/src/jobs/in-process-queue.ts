@@ -1,5 +1,6 @@
 import { defaultLogger, type Logger } from '../logger';
 import {
+  JobInterruptedError,
   parsePayload,
   UnrecoverableJobError,
   type EnqueueResult,
@@ -61,6 +62,7 @@ export class InProcessJobQueue implements JobQueue {
   async process<P, R>(definition: JobDefinition<P>, processor: JobProcessor<P, R>, options: ProcessOptions = {}): Promise<JobWorker> {
     const name = definition.name;
     if (this.processors.has(name)) throw new Error(`a processor for job ${name} is already registered`);
+    let closing = false;
     const run = async (status: JobStatus) => {
       const payload = parsePayload(definition, status.id, status.payload);
       return processor({
@@ -72,12 +74,14 @@ export class InProcessJobQueue implements JobQueue {
           status.progress = p;
           this.changed();
         },
+        stopping: () => closing || this.closed,
       });
     };
     this.processors.set(name, { run, concurrency: options.concurrency ?? 1, active: 0 });
     this.pump(name);
     return {
       close: async () => {
+        closing = true;
         this.processors.delete(name);
         await Promise.allSettled([...this.running]);
       },
@@ -163,6 +167,14 @@ export class InProcessJobQueue implements JobQueue {
       status.state = 'completed';
     } catch (err) {
       const e = err as Error;
+      if (err instanceof JobInterruptedError) {
+        // Stopped for a shutdown with its progress saved: waiting again, the attempt not counted.
+        status.attempts--;
+        status.state = 'waiting';
+        this.queueOf(status.name).push(status.id);
+        this.changed();
+        return;
+      }
       status.failedReason = e.message;
       const retry = !(err instanceof UnrecoverableJobError) && status.attempts < this.attempts && !this.closed;
       this.logger.warn({ job: status.id, name: status.name, attempt: status.attempts, retry, err: e.message }, 'job attempt failed');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InProcessJobQueue } from './in-process-queue';
-import { UnrecoverableJobError, type JobDefinition } from './port';
+import { JobInterruptedError, UnrecoverableJobError, type JobDefinition } from './port';
 
 const silent = { level: 'silent' };
 const square: JobDefinition<{ n: number }> = { name: 'square', schema: z.object({ n: z.number().int() }) };
@@ -55,6 +55,24 @@ describe('InProcessJobQueue', () => {
     await q.enqueue('square', 'doomed', { n: 1 });
     expect(await q.waitFor('square', 'flaky', 2000)).toMatchObject({ state: 'completed', attempts: 3 });
     expect(await q.waitFor('square', 'doomed', 2000)).toMatchObject({ state: 'failed', attempts: 1, failedReason: 'input image missing' });
+    await q.close();
+  });
+
+  it('a processor closing mid-job puts the job back without counting the attempt; the next one finishes it', async () => {
+    const q = queue(1);
+    let began!: () => void;
+    const started = new Promise<void>((r) => (began = r));
+    const first = await q.process(square, async (job) => {
+      began();
+      while (!job.stopping()) await new Promise((r) => setTimeout(r, 2));
+      throw new JobInterruptedError('stopped with progress saved');
+    });
+    await q.enqueue('square', 'long', { n: 3 });
+    await started;
+    await first.close();
+    expect(await q.getJob('square', 'long')).toMatchObject({ state: 'waiting', attempts: 0 });
+    await q.process(square, async (job) => job.payload.n ** 2);
+    expect(await q.waitFor('square', 'long', 2000)).toMatchObject({ state: 'completed', result: 9, attempts: 1 });
     await q.close();
   });
 

@@ -8,6 +8,14 @@ export class UnrecoverableJobError extends Error {
   readonly code = 'UNRECOVERABLE_JOB';
 }
 
+/**
+ * Thrown by a processor that stopped early because its worker is closing (see JobContext.stopping), after
+ * saving what it needs to continue: the job goes back to the queue without counting as a failed attempt.
+ */
+export class JobInterruptedError extends Error {
+  readonly code = 'JOB_INTERRUPTED';
+}
+
 export interface JobDefinition<P> {
   name: string;
   /** Validates the payload before the processor runs; a bad payload fails the job for good. */
@@ -22,6 +30,8 @@ export interface JobContext<P> {
   attempt: number;
   /** Percent done (0–100) or a small JSON object, visible in the job's status. */
   reportProgress(progress: number | Record<string, unknown>): Promise<void>;
+  /** True once the worker is closing: a long job may save its progress and throw JobInterruptedError. */
+  stopping(): boolean;
 }
 
 export type JobProcessor<P, R = unknown> = (job: JobContext<P>) => Promise<R>;
