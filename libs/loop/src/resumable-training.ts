@@ -18,6 +18,24 @@ export interface PartialCheckpointing {
   meta: SaveMeta;
   /** Called once a partial checkpoint is on disk (the job records CheckpointSaved and reports progress). */
   onSaved?: (saved: { step: number; sha256: string; loss: number }) => Promise<void>;
+  /** Checked after every step: true saves a partial checkpoint there and throws TrainingStopped. */
+  shouldStop?: () => boolean;
+}
+
+/** Training stopped on request after saving a partial checkpoint at `step`: a later call continues there. */
+export class TrainingStopped extends Error {
+  constructor(readonly step: number) {
+    super(`training stopped at step ${step} (partial checkpoint saved)`);
+  }
+}
+
+/** After step `done` of `steps`: save a partial checkpoint when one is due or a stop is asked for (then stop). */
+async function afterStep(done: number, steps: number, partial: PartialCheckpointing, save: (step: number) => Promise<void>): Promise<void> {
+  if (done >= steps) return;
+  const stop = partial.shouldStop?.() ?? false;
+  if (done % partial.every === 0 || stop) await save(done);
+  if (stop) throw new TrainingStopped(done);
+  await yieldToEventLoop();
 }
 
 export interface ResumedTraining {
@@ -78,6 +96,16 @@ export async function trainSelectorResumable(
     losses = state.losses;
   } else selector = start();
   const from = found?.step ?? 0;
+  const save = async (step: number) => {
+    let manifest: CheckpointManifest | undefined;
+    await writePartial(partial.dir, step, async (folder) => {
+      const { optimizer, rngs } = await selector.trainingState();
+      await saveOptimizerState(folder, optimizer, partial.meta);
+      writeState(folder, { step, losses, batchRng: rng.snapshot(), memberRngs: rngs } satisfies SelectorState);
+      manifest = await saveSelector(path.join(folder, 'model'), selector, { ...partial.meta, metrics: { loss: mean(losses), step } });
+    });
+    await partial.onSaved?.({ step, sha256: manifest!.weightsSha256, loss: mean(losses) });
+  };
   const images = toTensor(data.pixels); // (N, H, W, 3)
   try {
     for (let s = from; s < steps; s++) {
@@ -86,17 +114,7 @@ export async function trainSelectorResumable(
       losses = [...losses, selector.trainStep(b, idx.map((i) => data.quality[i]))].slice(-LOSS_WINDOW);
       b.dispose();
       progress?.(s + 1, steps);
-      if ((s + 1) % partial.every === 0 && s + 1 < steps) {
-        let manifest: CheckpointManifest | undefined;
-        await writePartial(partial.dir, s + 1, async (folder) => {
-          const { optimizer, rngs } = await selector.trainingState();
-          await saveOptimizerState(folder, optimizer, partial.meta);
-          writeState(folder, { step: s + 1, losses, batchRng: rng.snapshot(), memberRngs: rngs } satisfies SelectorState);
-          manifest = await saveSelector(path.join(folder, 'model'), selector, { ...partial.meta, metrics: { loss: mean(losses), step: s + 1 } });
-        });
-        await partial.onSaved?.({ step: s + 1, sha256: manifest!.weightsSha256, loss: mean(losses) });
-      }
-      await yieldToEventLoop();
+      await afterStep(s + 1, steps, partial, save);
     }
   } catch (err) {
     selector.dispose();
@@ -139,6 +157,15 @@ export async function trainPolicyResumable(
   const trainer = new Trainer(policy.trainableVariables(false), { learningRate: 1e-3 });
   let losses: number[] = [];
   let rewardSum = 0;
+  const save = async (step: number) => {
+    let manifest: CheckpointManifest | undefined;
+    await writePartial(partial.dir, step, async (folder) => {
+      await saveOptimizerState(folder, await trainer.exportState(), partial.meta);
+      writeState(folder, { step, losses, rewardSum, batchRng: rng.snapshot() } satisfies PolicyState);
+      manifest = await savePolicy(path.join(folder, 'model'), policy, { ...partial.meta, metrics: { loss: mean(losses), step } });
+    });
+    await partial.onSaved?.({ step, sha256: manifest!.weightsSha256, loss: mean(losses) });
+  };
   const images = toTensor(data.pixels);
   try {
     if (found) {
@@ -161,16 +188,7 @@ export async function trainPolicyResumable(
       losses = [...losses, r.loss].slice(-LOSS_WINDOW);
       rewardSum += r.meanReward;
       progress?.(s + 1, steps);
-      if ((s + 1) % partial.every === 0 && s + 1 < steps) {
-        let manifest: CheckpointManifest | undefined;
-        await writePartial(partial.dir, s + 1, async (folder) => {
-          await saveOptimizerState(folder, await trainer.exportState(), partial.meta);
-          writeState(folder, { step: s + 1, losses, rewardSum, batchRng: rng.snapshot() } satisfies PolicyState);
-          manifest = await savePolicy(path.join(folder, 'model'), policy, { ...partial.meta, metrics: { loss: mean(losses), step: s + 1 } });
-        });
-        await partial.onSaved?.({ step: s + 1, sha256: manifest!.weightsSha256, loss: mean(losses) });
-      }
-      await yieldToEventLoop();
+      await afterStep(s + 1, steps, partial, save);
     }
   } catch (err) {
     policy.dispose();

@@ -6,7 +6,7 @@ import { initBackend, Rng, TextEncoder, textEncoderConfig, WordPieceTokenizer, t
 import { saveMeta } from './checkpoints';
 import { latestPartial } from './partial-checkpoints';
 import { LOOP_PRESETS } from './presets';
-import { trainPolicyResumable, trainSelectorResumable } from './resumable-training';
+import { TrainingStopped, trainPolicyResumable, trainSelectorResumable } from './resumable-training';
 import { newPolicy, newSelector, trainPolicy, trainSelector, type RatedSet } from './training';
 
 const preset = LOOP_PRESETS.tiny;
@@ -22,6 +22,18 @@ function ratedSet(): RatedSet {
     quality: pixels.map((_, i) => (i % 3) / 2),
     alignment: pixels.map((_, i) => (i % 2) / 1),
   };
+}
+
+/**
+ * Largest weight difference between two models. Not always exactly 0: a restored Adam recomputes its
+ * bias correction as β^t instead of multiplying β in t times, which can differ in float32's last bits
+ * (measured: 7e-6 after two more policy steps; 3e-3 when the optimizer state is not restored at all).
+ */
+function maxDifference(a: ParamStore[], b: ParamStore[]): number {
+  const wa = weights(a);
+  const wb = weights(b);
+  expect(Object.keys(wb).sort()).toEqual(Object.keys(wa).sort());
+  return Math.max(...Object.keys(wa).map((n) => Math.max(...wa[n].map((x, i) => Math.abs(x - wb[n][i])))));
 }
 
 function weights(stores: ParamStore[]): Record<string, number[]> {
@@ -76,37 +88,34 @@ describe('resumable selector and policy training', () => {
     expect(resumed.resumedFrom).toBe(4);
     expect(saved).toEqual([2, 4, 6]);
     expect(resumed.loss).toBeCloseTo(plainLoss, 6);
-    const want = weights(plain.members);
-    const got = weights(resumed.selector.members);
-    for (const name of Object.keys(want)) expect(got[name]).toEqual(want[name]);
+    expect(maxDifference(plain.members, resumed.selector.members)).toBeLessThan(1e-4);
     // No tensor leaks from loading and restoring: only the returned selector's own variables and moments.
     resumed.selector.dispose();
     plain.dispose();
     expect(tf.memory().numTensors).toBeLessThanOrEqual(before);
   });
 
-  it('a policy run resumed from its partial checkpoint matches an uninterrupted one (loss, mean reward, weights)', async () => {
+  it('a policy run asked to stop saves where it is, and resumed there matches an uninterrupted one (loss, mean reward, weights)', async () => {
     const plain = newPolicy(preset, text, 5);
     const plainResult = trainPolicy(plain, data, 1, undefined, STEPS, 4, 3);
     const partialDir = path.join(dir, 'policy-x.partial');
-    await expect(
-      trainPolicyResumable(() => newPolicy(preset, text, 5), data, 1, undefined, STEPS, 4, 3, {
-        dir: partialDir,
-        every: 3,
-        meta: meta(),
-        onSaved: async () => {
-          throw new Crash();
-        },
-      }),
-    ).rejects.toBeInstanceOf(Crash);
+    let steps = 0;
+    const saved: number[] = [];
+    const stopping = trainPolicyResumable(() => newPolicy(preset, text, 5), data, 1, undefined, STEPS, 4, 3, {
+      dir: partialDir,
+      every: 3,
+      meta: meta(),
+      onSaved: async ({ step }) => void saved.push(step),
+      shouldStop: () => ++steps >= 5,
+    });
+    await expect(stopping).rejects.toEqual(new TrainingStopped(5));
+    expect(saved).toEqual([3, 5]);
     const resumed = await trainPolicyResumable(() => newPolicy(preset, text, 5), data, 1, undefined, STEPS, 4, 3, { dir: partialDir, every: 3, meta: meta() });
-    expect(resumed.resumedFrom).toBe(3);
+    expect(resumed.resumedFrom).toBe(5);
     expect(resumed.samples).toBe(plainResult.samples);
     expect(resumed.loss).toBeCloseTo(plainResult.loss, 6);
     expect(resumed.meanReward).toBeCloseTo(plainResult.meanReward, 6);
-    const want = weights([plain.store]);
-    const got = weights([resumed.policy.store]);
-    for (const name of Object.keys(want)) expect(got[name]).toEqual(want[name]);
+    expect(maxDifference([plain.store], [resumed.policy.store])).toBeLessThan(1e-4);
     resumed.policy.dispose();
     plain.dispose();
   });

@@ -16,6 +16,17 @@ export interface RunRequest {
   newRatings: number;
   config: TrainingConfig;
   reason: string;
+  /** The run's id when someone else named it (the retrain trigger's job); default retrainingRunId(model, upToPosition). */
+  runId?: string;
+}
+
+/** What the training function may do with the run while it trains. */
+export interface RunContext {
+  runId: string;
+  /** Step of the last CheckpointSaved already recorded (0 when none): above 0, an earlier attempt got that far. */
+  recordedStep: number;
+  /** Records CheckpointSaved for a partial checkpoint; a step the record already has (or passed) is skipped. */
+  recordCheckpoint(step: number, sha256: string, metrics: Metrics): Promise<void>;
 }
 
 export interface RunOutcome extends TrainedVersion {
@@ -27,10 +38,11 @@ export interface RunOutcome extends TrainedVersion {
 /**
  * One training run, recorded as RetrainingTriggered → TrainingStarted → CheckpointSaved →
  * TrainingCompleted on `run-<id>`. A run that completed earlier is not trained again; a run that
- * was interrupted starts over under the same id (the decider accepts the same config again).
+ * was interrupted continues under the same id (the decider accepts the same config again without a
+ * second TrainingStarted), from its last partial checkpoint when the training function keeps them.
  */
-export async function trainingRun(recorder: Recorder, request: RunRequest, train: () => Promise<TrainedVersion>): Promise<RunOutcome> {
-  const runId = retrainingRunId(request.model, request.upToPosition);
+export async function trainingRun(recorder: Recorder, request: RunRequest, train: (run: RunContext) => Promise<TrainedVersion>): Promise<RunOutcome> {
+  const runId = request.runId ?? retrainingRunId(request.model, request.upToPosition);
   const stream = streams.run(runId);
   const { state, events } = await loadState(recorder, stream, trainingRunDecider);
   if (state.status === 'Completed') {
@@ -45,8 +57,30 @@ export async function trainingRun(recorder: Recorder, request: RunRequest, train
     data: { runId, model: request.model, config: request.config, dataUpToPosition: request.upToPosition, backend: `${backend.name} (${backend.version}, ${backend.threads} threads)` },
     metadata: meta('training starts'),
   });
-  const trained = await train();
+  const lastStep = async () => {
+    const { state: now } = await loadState(recorder, stream, trainingRunDecider);
+    return now.status === 'Running' ? now.lastStep : 0;
+  };
+  const trained = await train({
+    runId,
+    recordedStep: await lastStep(),
+    recordCheckpoint: async (step, sha256, metrics) => {
+      if (step <= (await lastStep())) return;
+      await handle(recorder, stream, trainingRunDecider, { type: 'SaveCheckpoint', data: { runId, step, sha256, metrics }, metadata: meta(`partial checkpoint at step ${step}`) });
+    },
+  });
   await handle(recorder, stream, trainingRunDecider, { type: 'SaveCheckpoint', data: { runId, step: Math.max(1, trained.steps), sha256: trained.sha256, metrics: trained.metrics }, metadata: meta(`checkpoint ${trained.version} saved`) });
   await handle(recorder, stream, trainingRunDecider, { type: 'CompleteTraining', data: { runId, version: trained.version, sha256: trained.sha256, steps: trained.steps, metrics: trained.metrics }, metadata: meta(`version ${trained.version} trained`) });
   return { runId, ...trained, trainedNow: true };
+}
+
+/**
+ * Records that a run failed: `retryable` false when trying again cannot help (its data is missing or
+ * invalid). Nothing is recorded for a run that already completed or failed.
+ */
+export async function failTrainingRun(recorder: Recorder, runId: string, error: string, retryable: boolean, reason: string): Promise<void> {
+  const stream = streams.run(runId);
+  const { state } = await loadState(recorder, stream, trainingRunDecider);
+  if (state.status !== 'Triggered' && state.status !== 'Running') return;
+  await handle(recorder, stream, trainingRunDecider, { type: 'FailTraining', data: { runId, error: error.slice(0, 5000), retryable }, metadata: systemMetadata(recorder, reason) });
 }
