@@ -2,8 +2,10 @@
 # Our own Redis instance for the integration tests: a private config and data folder under
 # .cache/services/redis, bound to 127.0.0.1 on a free port; never the system service.
 #   infra/redis.sh start    install when missing, start (or reuse the running one), write redis.env
-#   infra/redis.sh stop     shut it down
+#   infra/redis.sh stop     shut it down (Redis writes its append-only file on the way out)
+#   infra/redis.sh restart  stop, then start again on the same port with the same data folder
 #   infra/redis.sh status   exit 0 when it answers PING
+# Persistence is the append-only file (fsync every second): BullMQ jobs survive a restart.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -51,7 +53,9 @@ start() {
     echo "redis: already running on 127.0.0.1:$(cat "$portfile")"
     return 0
   fi
-  local port; port="$(free_port)"
+  # A restart keeps its port (clients reconnect to the address they know); a first start takes a free one.
+  local port
+  if [ "${keep_port:-0}" = 1 ] && [ -f "$portfile" ]; then port="$(cat "$portfile")"; else port="$(free_port)"; fi
   echo "$port" > "$portfile"
   cat > "$conf" <<EOF
 bind 127.0.0.1
@@ -62,7 +66,8 @@ pidfile $pidfile
 dir $dir
 logfile $dir/redis.log
 save ""
-appendonly no
+appendonly yes
+appendfsync everysec
 # BullMQ requires that Redis never evicts its keys.
 maxmemory-policy noeviction
 EOF
@@ -105,6 +110,7 @@ status() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  restart) stop; keep_port=1 start ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart|status" >&2; exit 2 ;;
 esac

@@ -76,7 +76,7 @@ interface Serving<M> {
 const fmt = (x: number) => x.toFixed(3);
 
 /** Quality and alignment ratings as training targets r̂ = (r − 1) / 2. */
-function ratedSet(rated: readonly RatedImage[]): RatedSet {
+export function ratedSet(rated: readonly RatedImage[]): RatedSet {
   return {
     pixels: rated.map((r) => r.pixels),
     captions: rated.map((r) => r.caption),
@@ -110,7 +110,7 @@ function policyAgreement(policy: Policy, rated: readonly RatedImage[]): number |
 }
 
 /** A fixed fifth of the first ratings never trains the selector or policy: their validation set. */
-function isValidation(r: RatedImage): boolean {
+export function isValidation(r: RatedImage): boolean {
   return parseInt(r.taskId.slice(0, 2), 16) % 5 === 0;
 }
 

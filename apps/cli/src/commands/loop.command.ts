@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { withStore } from '../context';
+import type { LoopWorkerOptions } from '../loop-worker';
 import { progressBar } from '../progress';
 
 interface RunOptions {
@@ -68,6 +69,18 @@ export function register(program: Command): void {
         process.off('SIGINT', onSigint);
         await shutdownBackend();
       }
+    });
+
+  loop
+    .command('worker')
+    .description('process the loop\'s training jobs (train-selector, train-policy, refine-generator) from Redis (REDIS_URL) until SIGTERM/SIGINT; an interrupted training resumes from its last partial checkpoint')
+    .option('--preset <name>', 'model and data sizes of the data folder: tiny or demo', 'demo')
+    .option('--checkpoint-every <n>', 'training steps between partial checkpoints', '25')
+    .option('--queue-prefix <prefix>', 'Redis key prefix of the job queues', 'forge')
+    .option('--lock-ms <ms>', 'how long a job stays locked to a worker that stopped answering before another worker takes it over', '30000')
+    .action(async (opts: LoopWorkerOptions) => {
+      const { runLoopWorker } = await import('../loop-worker');
+      await runLoopWorker(opts);
     });
 
   loop

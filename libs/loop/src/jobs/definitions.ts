@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import type { ModelKind } from '@forge/domain';
+import { RETRAIN_JOB_NAMES, retrainJobPayload, type JobDefinition } from '@forge/messaging';
+
+// The loop's jobs: the names the retrain trigger enqueues, with its payload. What a job trains on is
+// read from the record up to `upToPosition`, so the payload stays small and every attempt sees the same data.
+
+export const trainJobPayload = retrainJobPayload.extend({
+  /** Training steps; default the preset's retraining steps (an operator may ask for a longer run). */
+  steps: z.number().int().min(1).max(1_000_000).optional(),
+});
+
+export type TrainJobPayload = z.infer<typeof trainJobPayload>;
+
+/** `train-selector`, `train-policy` or `refine-generator`: the payload must name the model the job trains. */
+export function trainJobDefinition(model: ModelKind): JobDefinition<TrainJobPayload> {
+  return {
+    name: RETRAIN_JOB_NAMES[model],
+    schema: trainJobPayload.refine((p) => p.model === model, { message: `job ${RETRAIN_JOB_NAMES[model]} trains the ${model}`, path: ['model'] }),
+  };
+}
+
+/** The version a run produces: named after its run, so every attempt of the run saves the same version. */
+export function versionOfRun(model: ModelKind, payload: Pick<TrainJobPayload, 'runId' | 'upToPosition'>): string {
+  return `${model}-p${payload.upToPosition}-${payload.runId.slice(0, 8)}`;
+}

@@ -1,0 +1,27 @@
+import type { JobQueue, JobWorker } from '@forge/messaging';
+import { trainJobDefinition } from './definitions';
+import { refineGeneratorJob, trainPolicyJob, trainSelectorJob, type LoopJobDeps } from './train-jobs';
+
+/**
+ * Registers the loop's job processors on a queue (BullMQ in a `forge loop worker` process, or the
+ * in-process queue of an embedded deployment). One job of each kind at a time: training already
+ * uses every core the ML backend is given. close() stops taking jobs; a running training saves a
+ * partial checkpoint at its next step and goes back to the queue.
+ */
+export async function startLoopWorker(jobs: JobQueue, deps: LoopJobDeps): Promise<JobWorker> {
+  const log = deps.log ?? (() => undefined);
+  const logged = <R extends { runId: string; version: string; trainedNow: boolean; resumedFrom: number }>(name: string, id: string, result: R): R => {
+    log(`${name} ${id}: ${result.trainedNow ? `trained ${result.version}${result.resumedFrom > 0 ? ` (resumed from step ${result.resumedFrom})` : ''}` : `run ${result.runId} had completed before (${result.version})`}`);
+    return result;
+  };
+  const workers: JobWorker[] = [
+    await jobs.process(trainJobDefinition('selector'), async (job) => logged(job.name, job.id, await trainSelectorJob(deps, job))),
+    await jobs.process(trainJobDefinition('policy'), async (job) => logged(job.name, job.id, await trainPolicyJob(deps, job))),
+    await jobs.process(trainJobDefinition('generator'), async (job) => logged(job.name, job.id, await refineGeneratorJob(deps, job))),
+  ];
+  return {
+    close: async () => {
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
+}
