@@ -1,0 +1,127 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import pino from 'pino';
+import { openEventStore, type RecordedEvent, type SqlEventStore } from '@forge/event-store';
+import { streams, trainingRunDecider } from '@forge/domain';
+import { InProcessJobQueue, RETRAIN_JOB_NAMES, runIdFor, type JobWorker } from '@forge/messaging';
+import { initBackend } from '@forge/ml';
+import { runLoop } from '../loop';
+import { LOOP_PRESETS } from '../presets';
+import { handle, systemMetadata, type Recorder } from '../record';
+import { versionOfRun, type TrainJobPayload } from './definitions';
+import { startLoopWorker } from './worker';
+
+// The loop's jobs on the in-process queue of an embedded deployment (PGlite in a temp folder):
+// payload validation, a run that cannot succeed, a stop and resume, idempotency, and refinement.
+
+jest.setTimeout(120_000);
+
+const preset = LOOP_PRESETS.tiny;
+const ofType = (events: RecordedEvent[], type: string) => events.filter((e) => e.type === type);
+
+describe('loop jobs on the in-process queue (embedded store, tiny preset)', () => {
+  let dir: string;
+  let store: SqlEventStore;
+  let head: number;
+  let jobs: InProcessJobQueue;
+  let worker: JobWorker | undefined;
+  const lines: string[] = [];
+  const start = async () => (worker = await startLoopWorker(jobs, { store, dataDir: dir, preset, checkpointEvery: 10, log: (l) => lines.push(l) }));
+
+  beforeAll(async () => {
+    await initBackend({ threads: 1, log: () => undefined });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forge-loop-jobs-'));
+    store = await openEventStore({ dataDir: dir });
+    await runLoop({ store, dataDir: dir, preset, iterations: 0 });
+    head = Math.max(...(await store.readAll({ limit: 100_000 })).map((e) => e.position));
+  });
+
+  beforeEach(() => {
+    jobs = new InProcessJobQueue({ attempts: 2, backoffMs: 10, logger: pino({ level: 'silent' }) });
+  });
+
+  afterEach(async () => {
+    await worker?.close();
+    worker = undefined;
+    await jobs.close();
+  });
+
+  afterAll(async () => {
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fails a bad payload for good on the first attempt, naming the field', async () => {
+    await start();
+    await jobs.enqueue(RETRAIN_JOB_NAMES.selector, 'bad-id', { runId: 'not-a-uuid', model: 'selector', upToPosition: head, newRatings: 3 });
+    await jobs.enqueue(RETRAIN_JOB_NAMES.selector, 'wrong-model', { runId: runIdFor('policy', head), model: 'policy', upToPosition: head, newRatings: 3 });
+    await jobs.enqueue(RETRAIN_JOB_NAMES.policy, 'bad-steps', { runId: runIdFor('policy', head), model: 'policy', upToPosition: head, newRatings: 3, steps: 0 });
+    expect(await jobs.waitFor(RETRAIN_JOB_NAMES.selector, 'bad-id')).toMatchObject({ state: 'failed', attempts: 1, failedReason: expect.stringMatching(/invalid payload: runId: /) });
+    expect(await jobs.waitFor(RETRAIN_JOB_NAMES.selector, 'wrong-model')).toMatchObject({ state: 'failed', attempts: 1, failedReason: expect.stringMatching(/model: job train-selector trains the selector/) });
+    expect(await jobs.waitFor(RETRAIN_JOB_NAMES.policy, 'bad-steps')).toMatchObject({ state: 'failed', attempts: 1, failedReason: expect.stringMatching(/steps: /) });
+  });
+
+  it('a run with nothing to train on fails for good and records TrainingFailed (not retryable)', async () => {
+    await start();
+    // Position 1 holds the phantom world's import only: no ratings yet. The trigger would have recorded the run first.
+    const runId = runIdFor('selector', 1);
+    const recorder: Recorder = { store, correlationId: runId, now: () => new Date() };
+    await handle(recorder, streams.run(runId), trainingRunDecider, { type: 'TriggerRetraining', data: { runId, model: 'selector', upToPosition: 1, newRatings: 1 }, metadata: systemMetadata(recorder, 'test trigger') });
+    await jobs.enqueue(RETRAIN_JOB_NAMES.selector, runId, { runId, model: 'selector', upToPosition: 1, newRatings: 1 });
+    const failed = await jobs.waitFor(RETRAIN_JOB_NAMES.selector, runId);
+    expect(failed).toMatchObject({ state: 'failed', attempts: 1, failedReason: expect.stringMatching(/no rated training images up to position 1/) });
+    const events = await store.readStream(streams.run(runId));
+    expect(events.map((e) => e.type)).toEqual(['RetrainingTriggered', 'TrainingFailed']);
+    expect(events[1].data).toMatchObject({ retryable: false, error: expect.stringMatching(/no rated training images/) });
+  });
+
+  it('a worker closing mid-training puts the job back; restarted, it resumes from the partial checkpoint; a repeated job trains nothing', async () => {
+    const payload: TrainJobPayload = { runId: runIdFor('policy', head), model: 'policy', upToPosition: head, newRatings: 4, steps: 120 };
+    await start();
+    await jobs.enqueue(RETRAIN_JOB_NAMES.policy, payload.runId, payload);
+    for (;;) {
+      const s = await jobs.getJob(RETRAIN_JOB_NAMES.policy, payload.runId);
+      if (((s?.progress as { checkpointStep?: number }).checkpointStep ?? 0) >= 20) break;
+      if (s?.state === 'completed' || s?.state === 'failed') throw new Error(`job ended before it could be stopped: ${s.state} ${s.failedReason ?? ''}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await worker!.close();
+    const stopped = await jobs.getJob(RETRAIN_JOB_NAMES.policy, payload.runId);
+    expect(stopped).toMatchObject({ state: 'waiting', attempts: 0 });
+    const stream = streams.run(payload.runId);
+    const atStop = await store.readStream(stream);
+    expect(ofType(atStop, 'TrainingStarted')).toHaveLength(1);
+    expect(ofType(atStop, 'TrainingCompleted')).toHaveLength(0);
+    const stoppedAt = Math.max(...ofType(atStop, 'CheckpointSaved').map((e) => Number(e.data.step)));
+
+    await start();
+    const done = await jobs.waitFor(RETRAIN_JOB_NAMES.policy, payload.runId, 60_000);
+    expect(done).toMatchObject({ state: 'completed', result: { trainedNow: true, resumedFrom: stoppedAt, version: versionOfRun('policy', payload) } });
+    // The same run asked for again (another job id, same run id): recorded as completed, nothing trained.
+    await jobs.enqueue(RETRAIN_JOB_NAMES.policy, 'again', payload);
+    expect(await jobs.waitFor(RETRAIN_JOB_NAMES.policy, 'again')).toMatchObject({ state: 'completed', result: { trainedNow: false, version: versionOfRun('policy', payload) } });
+
+    const events = await store.readStream(stream);
+    expect(ofType(events, 'TrainingStarted')).toHaveLength(1);
+    expect(ofType(events, 'TrainingCompleted')).toHaveLength(1);
+    // Stage 2: selector-0 serves at this position and scores the pairs.
+    expect(ofType(events, 'TrainingStarted')[0].data).toMatchObject({ config: { stage: 2, scorer: 'selector-0', parent: 'policy-0', steps: 120 } });
+    const updates = (await store.readStream(streams.model('policy'))).filter((e) => e.type === 'PolicyUpdated' && e.data.version === versionOfRun('policy', payload));
+    expect(updates).toHaveLength(1);
+    expect(updates[0].data).toMatchObject({ stage: 2, parentVersion: 'policy-0', runId: payload.runId });
+    expect(lines.some((l) => l.includes(`resumed from step ${stoppedAt}`))).toBe(true);
+  });
+
+  it('refine-generator refines the serving generator towards the serving selector and registers the candidate', async () => {
+    const payload: TrainJobPayload = { runId: runIdFor('generator', head), model: 'generator', upToPosition: head, newRatings: 4 };
+    await start();
+    await jobs.enqueue(RETRAIN_JOB_NAMES.generator, payload.runId, payload);
+    const done = await jobs.waitFor(RETRAIN_JOB_NAMES.generator, payload.runId, 60_000);
+    expect(done).toMatchObject({ state: 'completed', result: { trainedNow: true, version: versionOfRun('generator', payload), steps: preset.refine.steps } });
+    const refined = (await store.readStream(streams.model('generator'))).filter((e) => e.type === 'GeneratorRefined' && e.data.version === versionOfRun('generator', payload));
+    expect(refined).toHaveLength(1);
+    expect(refined[0].data).toMatchObject({ parentVersion: 'generator-0', method: preset.refine.method, runId: payload.runId });
+    expect(Number.isFinite(refined[0].data.rewardBefore as number) && Number.isFinite(refined[0].data.rewardAfter as number)).toBe(true);
+  });
+});
