@@ -20,3 +20,4 @@ export * from './jobs/definitions';
 export * from './jobs/recorded-data';
 export * from './jobs/train-jobs';
 export * from './jobs/worker';
+export * from './jobs/sample-jobs';

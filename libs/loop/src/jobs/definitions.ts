@@ -24,3 +24,28 @@ export function trainJobDefinition(model: ModelKind): JobDefinition<TrainJobPayl
 export function versionOfRun(model: ModelKind, payload: Pick<TrainJobPayload, 'runId' | 'upToPosition'>): string {
   return `${model}-p${payload.upToPosition}-${payload.runId.slice(0, 8)}`;
 }
+
+export const GENERATE_JOB = 'generate';
+export const SCORE_JOB = 'score';
+
+export const generateJobPayload = z.object({
+  generatorVersion: z.string().min(1).max(200),
+  /** Names the batch: image ids derive from it, so a repeated job finds the images it made instead of sampling again. */
+  batch: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, digits, _ . - (1–100)'),
+  prompts: z.array(z.string().min(1).max(5000)).min(1).max(1024),
+  seed: z.number().int().nonnegative(),
+});
+
+export type GenerateJobPayload = z.infer<typeof generateJobPayload>;
+
+export const scoreJobPayload = z.object({
+  selectorVersion: z.string().min(1).max(200),
+  policyVersion: z.string().min(1).max(200),
+  /** Generated images (registered on their own `image-<id>` stream). */
+  imageIds: z.array(z.string().min(1).max(200)).min(1).max(4096),
+});
+
+export type ScoreJobPayload = z.infer<typeof scoreJobPayload>;
+
+export const generateJobDefinition: JobDefinition<GenerateJobPayload> = { name: GENERATE_JOB, schema: generateJobPayload };
+export const scoreJobDefinition: JobDefinition<ScoreJobPayload> = { name: SCORE_JOB, schema: scoreJobPayload };

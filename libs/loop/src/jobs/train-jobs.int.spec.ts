@@ -9,11 +9,11 @@ import { initBackend } from '@forge/ml';
 import { runLoop } from '../loop';
 import { LOOP_PRESETS } from '../presets';
 import { handle, systemMetadata, type Recorder } from '../record';
-import { versionOfRun, type TrainJobPayload } from './definitions';
+import { GENERATE_JOB, SCORE_JOB, versionOfRun, type TrainJobPayload } from './definitions';
 import { startLoopWorker } from './worker';
 
 // The loop's jobs on the in-process queue of an embedded deployment (PGlite in a temp folder):
-// payload validation, a run that cannot succeed, a stop and resume, idempotency, and refinement.
+// payload validation, a run that cannot succeed, a stop and resume, idempotency, generation, scoring, refinement.
 
 jest.setTimeout(120_000);
 
@@ -111,6 +111,34 @@ describe('loop jobs on the in-process queue (embedded store, tiny preset)', () =
     expect(updates).toHaveLength(1);
     expect(updates[0].data).toMatchObject({ stage: 2, parentVersion: 'policy-0', runId: payload.runId });
     expect(lines.some((l) => l.includes(`resumed from step ${stoppedAt}`))).toBe(true);
+  });
+
+  it('generate samples a batch once (a repeated job reads it back) and score records each version\'s scores once', async () => {
+    await start();
+    const generate = { generatorVersion: 'generator-0', batch: 'jobs-test', prompts: ['moderate diabetic retinopathy', 'healthy fundus', 'drusen near the macula'], seed: 77 };
+    await jobs.enqueue(GENERATE_JOB, 'g1', generate);
+    const first = await jobs.waitFor(GENERATE_JOB, 'g1', 60_000);
+    expect(first.state).toBe('completed');
+    const imageIds = (first.result as { imageIds: string[] }).imageIds;
+    expect(imageIds).toHaveLength(3);
+    await jobs.enqueue(GENERATE_JOB, 'g2', generate);
+    expect(await jobs.waitFor(GENERATE_JOB, 'g2', 60_000)).toMatchObject({ state: 'completed', result: { imageIds } });
+    for (const id of imageIds) expect(ofType(await store.readStream(streams.image(id)), 'ImageGenerated')).toHaveLength(1);
+
+    const score = { selectorVersion: 'selector-0', policyVersion: 'policy-0', imageIds };
+    await jobs.enqueue(SCORE_JOB, 's1', score);
+    await jobs.enqueue(SCORE_JOB, 's2', score);
+    const scored = await jobs.waitFor(SCORE_JOB, 's1', 60_000);
+    expect(scored.state).toBe('completed');
+    expect((scored.result as { scores: { imageId: string; score: number }[] }).scores.map((s) => s.imageId)).toEqual(imageIds);
+    expect((await jobs.waitFor(SCORE_JOB, 's2', 60_000)).state).toBe('completed');
+    for (const id of imageIds) {
+      const events = await store.readStream(streams.image(id));
+      expect(ofType(events, 'SelectorScored')).toHaveLength(1);
+      expect(ofType(events, 'AlignmentScored')).toHaveLength(1);
+    }
+    await jobs.enqueue(SCORE_JOB, 'unknown-version', { ...score, selectorVersion: 'selector-404' });
+    expect(await jobs.waitFor(SCORE_JOB, 'unknown-version')).toMatchObject({ state: 'failed', attempts: 1, failedReason: expect.stringMatching(/selector selector-404: no checkpoint/) });
   });
 
   it('refine-generator refines the serving generator towards the serving selector and registers the candidate', async () => {

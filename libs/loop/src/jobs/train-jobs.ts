@@ -13,6 +13,7 @@ import { failTrainingRun, trainingRun, type RunContext } from '../runs';
 import { newPolicy, newSelector, refineGenerator } from '../training';
 import { registerCandidate } from '../versions';
 import { versionOfRun, type TrainJobPayload } from './definitions';
+import { jobProgress, type JobProgress } from './job-progress';
 import { promotedAsOf, readImagePixels, readTrainingData } from './recorded-data';
 
 // The processors of train-selector, train-policy and refine-generator: read the data from the record,
@@ -42,29 +43,9 @@ export interface TrainJobResult {
 
 type TrainJob = JobContext<TrainJobPayload>;
 
-/** Progress as `{phase, step, of, checkpointStep, resumedFrom}`: at most twice a second, and at every checkpoint. */
-function progressOf(job: TrainJob, log: (line: string) => void) {
-  let state: Record<string, unknown> = { phase: 'loading data' };
-  let sentAt = 0;
-  const send = () => {
-    sentAt = Date.now();
-    // A queue that is briefly unreachable must not fail the training: the next report carries the state.
-    return job.reportProgress(state).catch((err: Error) => log(`${job.name} ${job.id}: progress not reported (${err.message})`));
-  };
-  return {
-    set(fields: Record<string, unknown>): Promise<void> {
-      state = { ...state, ...fields };
-      return send();
-    },
-    step(step: number, of: number): void {
-      state = { ...state, phase: 'training', step, of };
-      if (Date.now() - sentAt >= 500) void send();
-    },
-  };
-}
-
-function recorderFor(deps: LoopJobDeps, runId: string): Recorder {
-  return { store: deps.store, correlationId: runId, now: deps.now ?? (() => new Date()) };
+/** The record as a job writes it: actor system, one correlation id per run or job. */
+export function recorderFor(deps: LoopJobDeps, correlationId: string): Recorder {
+  return { store: deps.store, correlationId, now: deps.now ?? (() => new Date()) };
 }
 
 function requireCheckpoint(dir: string, what: string): string {
@@ -90,7 +71,7 @@ async function asJob<T>(deps: LoopJobDeps, job: TrainJob, work: () => Promise<T>
   }
 }
 
-function partialCheckpointing(deps: LoopJobDeps, job: TrainJob, run: RunContext, model: ModelKind, version: string, parent: string | null, seed: number, progress: ReturnType<typeof progressOf>): PartialCheckpointing {
+function partialCheckpointing(deps: LoopJobDeps, job: TrainJob, run: RunContext, model: ModelKind, version: string, parent: string | null, seed: number, progress: JobProgress): PartialCheckpointing {
   return {
     dir: partialDir(deps.dataDir, model, version),
     every: deps.checkpointEvery,
@@ -112,7 +93,7 @@ export async function trainSelectorJob(deps: LoopJobDeps, job: TrainJob): Promis
   const p = job.payload;
   const version = versionOfRun('selector', p);
   const recorder = recorderFor(deps, p.runId);
-  const progress = progressOf(job, (l) => deps.log?.(l));
+  const progress = jobProgress(job, (l) => deps.log?.(l));
   return asJob(deps, job, async () => {
     await progress.set({});
     const data = await readTrainingData(store, dataDir, p.upToPosition);
@@ -153,7 +134,7 @@ export async function trainPolicyJob(deps: LoopJobDeps, job: TrainJob): Promise<
   const p = job.payload;
   const version = versionOfRun('policy', p);
   const recorder = recorderFor(deps, p.runId);
-  const progress = progressOf(job, (l) => deps.log?.(l));
+  const progress = jobProgress(job, (l) => deps.log?.(l));
   return asJob(deps, job, async () => {
     await progress.set({});
     const data = await readTrainingData(store, dataDir, p.upToPosition);
@@ -211,7 +192,7 @@ export async function refineGeneratorJob(deps: LoopJobDeps, job: TrainJob): Prom
   const preset: LoopPreset = p.steps ? { ...deps.preset, refine: { ...deps.preset.refine, steps: p.steps } } : deps.preset;
   const version = versionOfRun('generator', p);
   const recorder = recorderFor(deps, p.runId);
-  const progress = progressOf(job, (l) => deps.log?.(l));
+  const progress = jobProgress(job, (l) => deps.log?.(l));
   return asJob(deps, job, async () => {
     await progress.set({});
     const parent = await promotedAsOf(store, 'generator', p.upToPosition);

@@ -1,9 +1,10 @@
 import type { JobQueue, JobWorker } from '@forge/messaging';
-import { trainJobDefinition } from './definitions';
+import { generateJobDefinition, scoreJobDefinition, trainJobDefinition } from './definitions';
+import { generateJob, scoreJob } from './sample-jobs';
 import { refineGeneratorJob, trainPolicyJob, trainSelectorJob, type LoopJobDeps } from './train-jobs';
 
 /**
- * Registers the loop's job processors on a queue (BullMQ in a `forge loop worker` process, or the
+ * Registers the loop's job processors (train-selector, train-policy, refine-generator, generate, score) on a queue (BullMQ in a `forge loop worker` process, or the
  * in-process queue of an embedded deployment). One job of each kind at a time: training already
  * uses every core the ML backend is given. close() stops taking jobs; a running training saves a
  * partial checkpoint at its next step and goes back to the queue.
@@ -18,6 +19,8 @@ export async function startLoopWorker(jobs: JobQueue, deps: LoopJobDeps): Promis
     await jobs.process(trainJobDefinition('selector'), async (job) => logged(job.name, job.id, await trainSelectorJob(deps, job))),
     await jobs.process(trainJobDefinition('policy'), async (job) => logged(job.name, job.id, await trainPolicyJob(deps, job))),
     await jobs.process(trainJobDefinition('generator'), async (job) => logged(job.name, job.id, await refineGeneratorJob(deps, job))),
+    await jobs.process(generateJobDefinition, (job) => generateJob(deps, job)),
+    await jobs.process(scoreJobDefinition, (job) => scoreJob(deps, job)),
   ];
   return {
     close: async () => {
