@@ -146,6 +146,37 @@ describe('forge loop worker under faults (real PostgreSQL and Redis, tiny preset
     }
   });
 
+  it('SIGTERM mid-training: the worker saves a partial checkpoint, puts the job back and exits 0; the next worker resumes there', async () => {
+    const redisUrl = requireRedis();
+    const prefix = unique('faults-term');
+    const jobs = new BullMqJobQueue(redisUrl, { prefix, logger: quiet });
+    const args = ['--checkpoint-every', '20', '--queue-prefix', prefix];
+    try {
+      const payload = payloadFor('selector', head - 3, 200);
+      const first = await startWorker(redisUrl, args);
+      await jobs.enqueue(RETRAIN_JOB_NAMES.selector, payload.runId, payload);
+      await until('a first partial checkpoint', async () => {
+        const s = await jobs.getJob(RETRAIN_JOB_NAMES.selector, payload.runId);
+        return ((s?.progress as { checkpointStep?: number } | undefined)?.checkpointStep ?? 0) >= 20 ? true : undefined;
+      }, 60_000);
+      first.kill('SIGTERM');
+      expect(await first.exited()).toBe(0);
+      expect(await jobs.getJob(RETRAIN_JOB_NAMES.selector, payload.runId)).toMatchObject({ state: 'waiting' });
+      const atStop = await store.readStream(streams.run(payload.runId));
+      const stoppedAt = Math.max(...ofType(atStop, 'CheckpointSaved').map((e) => Number(e.data.step)));
+      expect(ofType(atStop, 'TrainingCompleted')).toHaveLength(0);
+
+      await startWorker(redisUrl, args);
+      const done = await jobs.waitFor(RETRAIN_JOB_NAMES.selector, payload.runId, 120_000);
+      expect(done).toMatchObject({ state: 'completed', result: { trainedNow: true, resumedFrom: stoppedAt } });
+      const events = await store.readStream(streams.run(payload.runId));
+      expect(ofType(events, 'TrainingStarted')).toHaveLength(1);
+      expect(ofType(events, 'TrainingCompleted')).toHaveLength(1);
+    } finally {
+      await jobs.close();
+    }
+  });
+
   it('(b) Redis restarted mid-run: every job completes, none lost and none run twice to completion', async () => {
     const redis = await PrivateRedis.start(fs.mkdtempSync(path.join(os.tmpdir(), 'forge-private-redis-')));
     const prefix = unique('faults-b');
