@@ -1,3 +1,4 @@
+import { loadConfig } from '@forge/config';
 import { withStore } from './context';
 
 export interface LoopWorkerOptions {
@@ -28,6 +29,9 @@ export async function runLoopWorker(opts: LoopWorkerOptions): Promise<void> {
   const checkpointEvery = integer('--checkpoint-every', opts.checkpointEvery, 1, 1_000_000);
   const lockMs = integer('--lock-ms', opts.lockMs, 500, 3_600_000);
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(opts.queuePrefix)) throw invalid(`--queue-prefix must be 1–64 letters, digits, '_', '.' or '-', got '${opts.queuePrefix}'`);
+  if (!loadConfig().redisUrl) {
+    throw Object.assign(new Error('forge loop worker takes jobs from Redis (BullMQ): set REDIS_URL. Without it the jobs run in the process that enqueues them (embedded mode).'), { code: 'INVALID_CONFIG' });
+  }
   // Loaded on use: the ML backend and models are heavy, and other commands should not pay for them.
   const { loopPreset, startLoopWorker } = await import('@forge/loop');
   const { BullMqJobQueue } = await import('@forge/messaging');
@@ -36,10 +40,7 @@ export async function runLoopWorker(opts: LoopWorkerOptions): Promise<void> {
   await initBackend();
   try {
     await withStore(async (store, config) => {
-      if (!config.redisUrl) {
-        throw Object.assign(new Error('forge loop worker takes jobs from Redis (BullMQ): set REDIS_URL. Without it the jobs run in the process that enqueues them (embedded mode).'), { code: 'INVALID_CONFIG' });
-      }
-      const jobs = new BullMqJobQueue(config.redisUrl, { prefix: opts.queuePrefix, lockDurationMs: lockMs, stalledIntervalMs: lockMs });
+      const jobs = new BullMqJobQueue(config.redisUrl as string, { prefix: opts.queuePrefix, lockDurationMs: lockMs, stalledIntervalMs: lockMs });
       const stopped = new Promise<string>((resolve) => {
         process.once('SIGTERM', () => resolve('SIGTERM'));
         process.once('SIGINT', () => resolve('SIGINT'));
