@@ -76,6 +76,11 @@ export function route(input: {
   policy?: Partial<RoutingPolicy>;
   goldImageIds?: readonly string[];
   repeatImageIds?: readonly string[];
+  /**
+   * Features of images already rated (same space as the candidates'): k-center then counts them as
+   * centres already chosen, so it spreads away from what experts have seen, not only within the batch.
+   */
+  ratedFeatures?: readonly (readonly number[])[];
 }): RoutingDecision[] {
   const policy = { ...DEFAULT_ROUTING_POLICY, ...input.policy };
   if (!Number.isInteger(input.budget) || input.budget < 0) throw new RangeError(`budget must be a non-negative integer, got ${input.budget}`);
@@ -109,7 +114,12 @@ export function route(input: {
   }
   // Uncertainty first, then spread: k-center inside the most uncertain pool avoids asking about near-duplicates.
   const pool = byUncertainty.slice(0, Math.max(left, Math.ceil(policy.poolFactor * left)));
-  const order = kCenterGreedy(pool.map((p) => p.c.features!), left, 0);
+  const rated = input.ratedFeatures ?? [];
+  const dim = pool[0]?.c.features!.length;
+  const wrong = rated.findIndex((f) => f.length !== dim);
+  if (wrong >= 0) throw new RangeError(`ratedFeatures[${wrong}] has ${rated[wrong].length} values, the candidates' features have ${dim}`);
+  const features = [...pool.map((p) => p.c.features!), ...rated];
+  const order = kCenterGreedy(features, left, 0, rated.map((_, i) => pool.length + i)).filter((idx) => idx < pool.length);
   for (const idx of order) add(pool[idx].c.imageId, 'uncertain', 2 + pool[idx].u, pool[idx].u);
   // k-center stops early on identical features: fill what is left by uncertainty.
   for (const { c, u: value } of pool) add(c.imageId, 'uncertain', 2 + value, value);

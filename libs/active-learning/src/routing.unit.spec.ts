@@ -55,6 +55,18 @@ describe('routing', () => {
     expect(new Set(decisions.map((d) => d.imageId)).size).toBe(20);
   });
 
+  it('k-center counts rated images as centres: it spreads away from what experts have already seen', () => {
+    // Ten equally uncertain images in two clusters; the experts have rated images of the first cluster.
+    const twoClusters: Candidate[] = Array.from({ length: 10 }, (_, i) => ({ imageId: `c-${i}`, score: 0.5, samples: [0.3, 0.7], features: i < 5 ? [0, i * 0.01] : [5, i * 0.01] }));
+    const policy = { strategy: 'uncertainty+diversity' as const, poolFactor: 10 };
+    const seen = [[0, 0.02], [0, 0.03]];
+    const withRated = route({ candidates: twoClusters, budget: 1, ratingsSoFar: 100, policy, ratedFeatures: seen });
+    expect(Number(withRated[0].imageId.slice(2))).toBeGreaterThanOrEqual(5);
+    const without = route({ candidates: twoClusters, budget: 1, ratingsSoFar: 100, policy });
+    expect(Number(without[0].imageId.slice(2))).toBeLessThan(5);
+    expect(() => route({ candidates: twoClusters, budget: 2, ratingsSoFar: 100, policy, ratedFeatures: [[1, 2, 3]] })).toThrow(/ratedFeatures\[0\] has 3 values/);
+  });
+
   it('refuses a negative budget', () => {
     expect(() => route({ candidates, budget: -1, ratingsSoFar: 0 })).toThrow(/budget/);
   });
