@@ -51,9 +51,15 @@ export class Selector {
 
   /** Member m's r̂ prediction: (B, H, W, C) -> (B) */
   memberForward(m: number, images: tf.Tensor4D): tf.Tensor1D {
+    return this.memberEmbedAndScore(m, images).score;
+  }
+
+  /** Member m's image embedding (routing's diversity features) and r̂ from one pass: (B, H, W, C) -> (B, D), (B) */
+  memberEmbedAndScore(m: number, images: tf.Tensor4D): { embedding: tf.Tensor2D; score: tf.Tensor1D } {
     const s = this.members[m];
-    const f = vitForward(s, this.config.vit, images, 'vit'); // (B, D)
-    return tf.reshape(tf.sigmoid(dense(s, 'head', f)), [-1]) as tf.Tensor1D; // (B)
+    const embedding = vitForward(s, this.config.vit, images, 'vit'); // (B, D)
+    const score = tf.reshape(tf.sigmoid(dense(s, 'head', embedding)), [-1]) as tf.Tensor1D; // (B)
+    return { embedding, score };
   }
 
   /** Weighted MSE of member m (inside tf.tidy). */
