@@ -26,6 +26,8 @@ export default [
             { sourceTag: 'scope:phantom', onlyDependOnLibsWithTags: ['scope:phantom', 'scope:shared'], bannedExternalImports: ['@nestjs/*', 'pg', '@electric-sql/*', '@tensorflow/*', 'onnxruntime-node', 'kafkajs', 'bullmq', 'ioredis', 'express', 'next', 'react'] },
             // The loop orchestrates everything below the apps: store, messaging, ML, phantom, metrics.
             { sourceTag: 'scope:loop', onlyDependOnLibsWithTags: ['scope:loop', 'scope:infra', 'scope:ml', 'scope:phantom', 'scope:shared', 'scope:domain'], bannedExternalImports: ['@nestjs/*', 'next', 'react'] },
+            // Simulations measure domain policies (routing, consensus) with real models on phantoms: no store, no bus.
+            { sourceTag: 'scope:simulation', onlyDependOnLibsWithTags: ['scope:simulation', 'scope:domain', 'scope:ml', 'scope:phantom', 'scope:shared'], bannedExternalImports: ['@nestjs/*', 'pg', '@electric-sql/*', 'kafkajs', 'bullmq', 'ioredis', 'express', 'next', 'react'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
