@@ -13,11 +13,30 @@ export interface GeneratorConfig {
   emaDecay: number;
   /** Train the text encoder together with the DiT (otherwise it stays frozen). */
   trainText: boolean;
+  /**
+   * What the network outputs. 'epsilon': ε directly. 'v': v = √ᾱ·ε − √(1−ᾱ)·x₀ (Salimans & Ho 2022),
+   * from which ε̂ = √ᾱ·v̂ + √(1−ᾱ)·x_t. Near pure noise a small ε error becomes a huge x₀ error
+   * (÷√ᾱ), which small DiTs cannot avoid; with v the network predicts x₀ there and ε near clean
+   * images. Checkpoints without the field predate it and predict ε.
+   */
+  prediction?: 'epsilon' | 'v';
+}
+
+export type GeneratorPrediction = NonNullable<GeneratorConfig['prediction']>;
+
+/** v = √ᾱ·ε − √(1−ᾱ)·x₀, the target of a v-model (sa = √ᾱ, sn = √(1−ᾱ), broadcast per sample). */
+export function velocityTarget(x0: tf.Tensor4D, noise: tf.Tensor4D, sa: tf.Tensor, sn: tf.Tensor): tf.Tensor4D {
+  return tf.sub(tf.mul(noise, sa), tf.mul(x0, sn)) as tf.Tensor4D;
+}
+
+/** ε̂ = √ᾱ·v̂ + √(1−ᾱ)·x_t: the noise a v-model's output implies (exact when v̂ = v). */
+export function noiseFromVelocity(v: tf.Tensor4D, xt: tf.Tensor4D, sa: tf.Tensor, sn: tf.Tensor): tf.Tensor4D {
+  return tf.add(tf.mul(v, sa), tf.mul(xt, sn)) as tf.Tensor4D;
 }
 
 export function generatorConfig(preset: DitPreset, contextDim: number, overrides: Partial<Omit<GeneratorConfig, 'dit'>> & { dit?: Partial<DitConfig> } = {}): GeneratorConfig {
   const { dit, ...rest } = overrides;
-  return { dit: { ...DIT_PRESETS[preset], contextDim, ...dit }, timesteps: 1000, condDropProb: 0.1, emaDecay: 0.999, trainText: false, ...rest };
+  return { dit: { ...DIT_PRESETS[preset], contextDim, ...dit }, timesteps: 1000, condDropProb: 0.1, emaDecay: 0.999, trainText: false, prediction: 'v', ...rest };
 }
 
 export interface SampleOptions {
@@ -75,6 +94,7 @@ export class Generator {
     if (config.dit.contextDim !== text.config.dim) throw invalid(`Generator: contextDim ${config.dit.contextDim} differs from the text encoder's dim ${text.config.dim}`);
     if (!(config.condDropProb >= 0 && config.condDropProb < 1)) throw invalid(`Generator: condDropProb must be in [0, 1), got ${config.condDropProb}`);
     if (!(config.emaDecay >= 0 && config.emaDecay < 1)) throw invalid(`Generator: emaDecay must be in [0, 1), got ${config.emaDecay}`);
+    if (config.prediction !== undefined && config.prediction !== 'epsilon' && config.prediction !== 'v') throw invalid(`Generator: prediction must be 'epsilon' or 'v', got ${String(config.prediction)}`);
     this.store = new ParamStore(seed);
     createDitParams(this.store, config.dit);
     this.ema = this.store.clone(false);
@@ -91,9 +111,28 @@ export class Generator {
     return { tokens: f.tokens, mask: f.mask, pooled: f.pooled };
   }
 
+  get prediction(): GeneratorPrediction {
+    return this.config.prediction ?? 'epsilon';
+  }
+
+  /** The network's raw output (ε or v, see GeneratorConfig.prediction) at integer timesteps (call inside tf.tidy). */
+  private network(store: ParamStore, x: tf.Tensor4D, timesteps: readonly number[], ctx: DitContext): tf.Tensor4D {
+    return ditForward(store, this.config.dit, x, tf.tensor1d(timesteps.map((t) => t + 1)), ctx); // (B, H, W, C)
+  }
+
+  /** Per-sample √ᾱ and √(1 − ᾱ) as (B, 1, 1, 1) tensors. */
+  private signalNoise(timesteps: readonly number[]): { sa: tf.Tensor4D; sn: tf.Tensor4D } {
+    const ab = timesteps.map((t) => this.schedule.at(t));
+    const b = timesteps.length;
+    return { sa: tf.tensor4d(ab.map(Math.sqrt), [b, 1, 1, 1]), sn: tf.tensor4d(ab.map((a) => Math.sqrt(1 - a)), [b, 1, 1, 1]) };
+  }
+
   /** ε̂ for noisy images at integer timesteps (call inside tf.tidy). */
   predictNoise(store: ParamStore, x: tf.Tensor4D, timesteps: readonly number[], ctx: DitContext): tf.Tensor4D {
-    return ditForward(store, this.config.dit, x, tf.tensor1d(timesteps.map((t) => t + 1)), ctx); // (B, H, W, C)
+    const out = this.network(store, x, timesteps, ctx); // (B, H, W, C)
+    if (this.prediction === 'epsilon') return out;
+    const { sa, sn } = this.signalNoise(timesteps);
+    return noiseFromVelocity(out, x, sa, sn);
   }
 
   private checkImages(images: tf.Tensor4D, n: number): void {
@@ -104,7 +143,7 @@ export class Generator {
   }
 
   /**
-   * Denoising loss ‖ε̂ − ε‖² (optionally weighted per sample), with condDropProb of prompts emptied.
+   * Denoising loss ‖ε̂ − ε‖², or ‖v̂ − v‖² for a v-model (optionally weighted per sample), with condDropProb of prompts emptied.
    * Randomness (timesteps, noise, dropped prompts) comes from `rng`.
    */
   loss(images: tf.Tensor4D, prompts: readonly string[], rng: Rng, weights?: readonly number[]): tf.Scalar {
@@ -112,13 +151,12 @@ export class Generator {
     this.checkImages(images, b);
     const dropped = prompts.map((p) => (rng.next() < this.config.condDropProb ? '' : p));
     const ts = Array.from({ length: b }, () => rng.int(this.config.timesteps));
-    const ab = ts.map((t) => this.schedule.at(t));
     const noise = tf.randomNormal(images.shape, 0, 1, 'float32', rng.seed()) as tf.Tensor4D; // (B, H, W, C)
-    const sa = tf.tensor4d(ab.map(Math.sqrt), [b, 1, 1, 1]); // (B, 1, 1, 1)
-    const sn = tf.tensor4d(ab.map((a) => Math.sqrt(1 - a)), [b, 1, 1, 1]); // (B, 1, 1, 1)
+    const { sa, sn } = this.signalNoise(ts); // (B, 1, 1, 1) each
     const xt = tf.add(tf.mul(images, sa), tf.mul(noise, sn)) as tf.Tensor4D; // (B, H, W, C)
-    const eps = this.predictNoise(this.store, xt, ts, this.context(dropped)); // (B, H, W, C)
-    const perSample = tf.mean(tf.squaredDifference(eps, noise), [1, 2, 3]); // (B)
+    const out = this.network(this.store, xt, ts, this.context(dropped)); // (B, H, W, C)
+    const target = this.prediction === 'epsilon' ? noise : velocityTarget(images, noise, sa, sn);
+    const perSample = tf.mean(tf.squaredDifference(out, target), [1, 2, 3]); // (B)
     if (!weights) return tf.mean(perSample) as tf.Scalar;
     if (weights.length !== b) throw invalid(`Generator.loss: ${weights.length} weights for ${b} samples`);
     const w = tf.tensor1d(weights as number[]); // (B)
