@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FundusEncoder, Generator } from '@forge/ml';
-import { frechetDistance, imageQuality, imageQualityNames, inceptionScore, kernelInceptionDistance, mean } from '@forge/metrics';
+import { frechetDistance, imageQuality, imageQualityNames, inceptionScore, kernelInceptionDistance, mean, meanCI } from '@forge/metrics';
 import { judgeImage } from '@forge/phantom';
 import { checkpointDir } from './checkpoints';
 import { sampleImages } from './generation';
@@ -9,7 +9,6 @@ import type { GeneratorEvaluation } from './gate';
 import type { LoopPreset } from './presets';
 import { inChunks, Pixels } from './pixels';
 import type { Progress } from './training';
-import type { PhantomWorld } from './world';
 
 /** What one generator version scored on the fixed held-out prompts and seeds. */
 export interface EvaluationRecord {
@@ -29,6 +28,12 @@ export interface EvaluationRecord {
 export interface RewardModel {
   version: string;
   score(images: readonly Pixels[]): number[];
+}
+
+/** A held-out real image: its caption is an evaluation prompt, its pixels the FD-fundus reference. */
+export interface HeldOutImage {
+  caption: string;
+  pixels: Pixels;
 }
 
 const EVALUATION_FILE = 'evaluation.json';
@@ -64,7 +69,7 @@ export function distributionMetrics(encoder: FundusEncoder, generated: readonly 
  * measures the distance to real images. Cached next to the checkpoint, with the images, so a
  * restart or a later comparison re-reads instead of re-sampling.
  */
-export function evaluateGenerator(dataDir: string, preset: LoopPreset, generator: Generator, version: string, world: PhantomWorld, encoder: FundusEncoder, progress?: Progress): { record: EvaluationRecord; images: Pixels[] } {
+export function evaluateGenerator(dataDir: string, preset: LoopPreset, generator: Generator, version: string, world: { heldOut: readonly HeldOutImage[] }, encoder: FundusEncoder, progress?: Progress): { record: EvaluationRecord; images: Pixels[] } {
   const cached = readEvaluation(dataDir, version);
   if (cached) return cached;
   const prompts = world.heldOut.map((h) => h.caption);
@@ -98,6 +103,28 @@ export function readEvaluation(dataDir: string, version: string): { record: Eval
   const side = Math.round(Math.sqrt(per / 3));
   const images = Array.from({ length: n }, (_, i) => ({ rgb: new Uint8ClampedArray(bytes.subarray(i * per, (i + 1) * per)), width: side, height: side }));
   return { record, images };
+}
+
+/**
+ * The figures an `EvaluationCompleted` records: judge quality and match with their 95% intervals,
+ * FD-fundus, KID, IS and the five image-quality measures (prefixed `iq.`) of the generated images.
+ */
+export function evaluationMetrics(e: EvaluationRecord): Record<string, number> {
+  const q = meanCI(e.judgeQuality);
+  const m = meanCI(e.judgeMatch);
+  return {
+    judgeQuality: q.estimate,
+    judgeQualityLow: q.low,
+    judgeQualityHigh: q.high,
+    judgeMatch: m.estimate,
+    judgeMatchLow: m.low,
+    judgeMatchHigh: m.high,
+    fdFundus: e.fdFundus,
+    kid: e.kid,
+    inceptionScore: e.inceptionScore,
+    samples: e.judgeQuality.length,
+    ...Object.fromEntries(Object.entries(e.imageQuality).map(([name, v]) => [`iq.${name}`, v])),
+  };
 }
 
 /** The gate's input: judge figures per sample plus the reward model's view of the same images. */

@@ -21,3 +21,4 @@ export * from './jobs/recorded-data';
 export * from './jobs/train-jobs';
 export * from './jobs/worker';
 export * from './jobs/sample-jobs';
+export * from './jobs/evaluate-job';

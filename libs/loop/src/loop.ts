@@ -3,10 +3,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EventStore } from '@forge/event-store';
 import { FundusEncoder, Generator, loadGenerator, loadPolicy, loadSelector, loadTextEncoder, Policy, saveGenerator, savePolicy, saveSelector, saveTextEncoder, Selector, Rng } from '@forge/ml';
-import { auc, meanCI, spearman } from '@forge/metrics';
+import { auc, spearman } from '@forge/metrics';
 import { createPanel, type Panel } from '@forge/phantom';
 import { checkpointDir, hasCheckpoint, loadFundusEncoder, saveFundusEncoder, saveMeta } from './checkpoints';
-import { evaluateGenerator, gateInput, RewardModel, type EvaluationRecord } from './evaluation';
+import { evaluateGenerator, evaluationMetrics, gateInput, RewardModel, type EvaluationRecord } from './evaluation';
 import { promotionGate } from './gate';
 import { generateImages, scoreImages } from './generation';
 import { createLabelTasks, LabelCandidate, rateTasks, RatedImage } from './labeling';
@@ -114,22 +114,8 @@ export function isValidation(r: RatedImage): boolean {
   return parseInt(r.taskId.slice(0, 2), 16) % 5 === 0;
 }
 
-function evaluationMetrics(e: EvaluationRecord, iteration: number, selectorSpearman: number | null, policyAuc: number | null): Record<string, number> {
-  const q = meanCI(e.judgeQuality);
-  const m = meanCI(e.judgeMatch);
-  const out: Record<string, number> = {
-    iteration,
-    judgeQuality: q.estimate,
-    judgeQualityLow: q.low,
-    judgeQualityHigh: q.high,
-    judgeMatch: m.estimate,
-    judgeMatchLow: m.low,
-    judgeMatchHigh: m.high,
-    fdFundus: e.fdFundus,
-    kid: e.kid,
-    inceptionScore: e.inceptionScore,
-    samples: e.judgeQuality.length,
-  };
+function iterationMetrics(e: EvaluationRecord, iteration: number, selectorSpearman: number | null, policyAuc: number | null): Record<string, number> {
+  const out: Record<string, number> = { iteration, ...evaluationMetrics(e) };
   if (selectorSpearman !== null) out.selectorSpearman = selectorSpearman;
   if (policyAuc !== null) out.policyAuc = policyAuc;
   return out;
@@ -223,7 +209,7 @@ export async function runLoop(options: LoopOptions): Promise<LoopResult> {
 
     // ---- iteration 0: the pretrained generator's evaluation is the baseline ----------------
     const eval0 = await withBar(`evaluating ${gen0}`, (p) => evaluateGenerator(dataDir, preset, generator.model, gen0, world, encoder, p));
-    await decideVersion(recorder, 'generator', gen0, evaluationMetrics(eval0.record, 0, selector0Spearman, policy0Auc), true, `${gen0}: the pretrained baseline every later version is compared with`);
+    await decideVersion(recorder, 'generator', gen0, iterationMetrics(eval0.record, 0, selector0Spearman, policy0Auc), true, `${gen0}: the pretrained baseline every later version is compared with`);
     summaries.push({ iteration: 0, generatorVersion: gen0, evaluation: eval0.record, selectorSpearman: selector0Spearman, policyAuc: policy0Auc, promoted: true, reason: 'baseline' });
     let incumbentEval = eval0;
     log(`iteration 0: ${gen0} judge quality ${fmt(eval0.record.judgeQuality.reduce((s, x) => s + x, 0) / eval0.record.judgeQuality.length)}`);
@@ -313,7 +299,7 @@ export async function runLoop(options: LoopOptions): Promise<LoopResult> {
         { model: 'generator', version, runId: refined.runId, parentVersion: generator.version, sha256: refined.sha256, method: preset.refine.method, rewardBefore: mean(incumbentInput.selectorReward), rewardAfter: mean(candidateInput.selectorReward) },
         `loop iteration ${i}: refined generator candidate`,
       );
-      const metrics = { ...evaluationMetrics(candEval.record, i, selectorSpearman, policyAuc), rewardDelta: decision.deltas.selectorReward.mean, judgeQualityDelta: decision.deltas.judgeQuality.mean, fdFundusRatio: decision.deltas.fdFundusRatio };
+      const metrics = { ...iterationMetrics(candEval.record, i, selectorSpearman, policyAuc), rewardDelta: decision.deltas.selectorReward.mean, judgeQualityDelta: decision.deltas.judgeQuality.mean, fdFundusRatio: decision.deltas.fdFundusRatio };
       const promoted = await decideVersion(recorder, 'generator', version, metrics, decision.promote, decision.reason);
       summaries.push({ iteration: i, generatorVersion: version, evaluation: candEval.record, selectorSpearman, policyAuc, promoted, reason: decision.reason });
       log(`iteration ${i}: ${decision.reason}`);

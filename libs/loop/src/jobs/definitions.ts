@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ModelKind } from '@forge/domain';
-import { RETRAIN_JOB_NAMES, retrainJobPayload, type JobDefinition } from '@forge/messaging';
+import { deterministicUuid, RETRAIN_JOB_NAMES, retrainJobPayload, type JobDefinition } from '@forge/messaging';
 
 // The loop's jobs: the names the retrain trigger enqueues, with its payload. What a job trains on is
 // read from the record up to `upToPosition`, so the payload stays small and every attempt sees the same data.
@@ -27,6 +27,7 @@ export function versionOfRun(model: ModelKind, payload: Pick<TrainJobPayload, 'r
 
 export const GENERATE_JOB = 'generate';
 export const SCORE_JOB = 'score';
+export const EVALUATE_JOB = 'evaluate';
 
 export const generateJobPayload = z.object({
   generatorVersion: z.string().min(1).max(200),
@@ -49,3 +50,17 @@ export type ScoreJobPayload = z.infer<typeof scoreJobPayload>;
 
 export const generateJobDefinition: JobDefinition<GenerateJobPayload> = { name: GENERATE_JOB, schema: generateJobPayload };
 export const scoreJobDefinition: JobDefinition<ScoreJobPayload> = { name: SCORE_JOB, schema: scoreJobPayload };
+
+export const evaluateJobPayload = z.object({
+  /** A generator version registered on `model-generator` (a refined candidate, or the first version). */
+  generatorVersion: z.string().min(1).max(200),
+});
+
+export type EvaluateJobPayload = z.infer<typeof evaluateJobPayload>;
+
+export const evaluateJobDefinition: JobDefinition<EvaluateJobPayload> = { name: EVALUATE_JOB, schema: evaluateJobPayload };
+
+/** One evaluation per generator version: the id refine-generator enqueues it with, so a repeated refinement adds no second job. */
+export function evaluateJobId(generatorVersion: string): string {
+  return deterministicUuid('evaluate', 'generator', generatorVersion);
+}

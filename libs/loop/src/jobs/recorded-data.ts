@@ -2,6 +2,7 @@ import type { EventStore, GlobalCheckpoint, RecordedEvent } from '@forge/event-s
 import { foldState, modelVersionDecider, streams, type Consensus, type LabelTaskReason, type ModelKind, type ModelVersionEvent } from '@forge/domain';
 import { decodeImage, readStoredImage } from '@forge/imaging';
 import { UnrecoverableJobError } from '@forge/messaging';
+import type { HeldOutImage } from '../evaluation';
 import type { RatedImage } from '../labeling';
 import { domainEvents } from '../record';
 import type { Pixels } from '../pixels';
@@ -77,6 +78,22 @@ export async function readTrainingData(store: EventStore, dataDir: string, upToP
     syntheticImageIds: new Set(rated.filter((r) => images.get(r.imageId)?.origin === 'synthetic').map((r) => r.imageId)),
     real: real.map(([imageId, i]) => ({ imageId, sha256: i.sha256, caption: i.caption })),
   };
+}
+
+/**
+ * The held-out real images (split `heldout`) in the order they were registered: their captions are the
+ * fixed evaluation prompts, so every evaluation, on any worker, pairs sample k with the same prompt.
+ */
+export async function readHeldOut(store: EventStore, dataDir: string): Promise<HeldOutImage[]> {
+  const found: { imageId: string; sha256: string; caption: string }[] = [];
+  for await (const e of eventsUpTo(store, Number.MAX_SAFE_INTEGER)) {
+    if (e.type !== 'ImageRegistered') continue;
+    const d = e.data as { imageId: string; sha256: string; caption: string; origin: string; labels?: Record<string, unknown> };
+    if (d.origin === 'real' && d.labels?.split === 'heldout') found.push({ imageId: d.imageId, sha256: d.sha256, caption: d.caption });
+  }
+  const out: HeldOutImage[] = [];
+  for (const h of found) out.push({ caption: h.caption, pixels: await readImagePixels(dataDir, h.imageId, h.sha256) });
+  return out;
 }
 
 /** The version of `model` that served at `upToPosition` (null when none was promoted by then). */
