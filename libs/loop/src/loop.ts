@@ -272,18 +272,20 @@ export async function runLoop(options: LoopOptions): Promise<LoopResult> {
       const reward = options.rewardModel ? options.rewardModel(selector) : selectorReward(selector);
       const version = `generator-${i}`;
       const rewards = reward.score(images.map((g) => g.pixels));
+      // The real images are weighed by the same reward: the generator moves towards what experts rate well.
+      const realRewards = reward.score(real.pixels);
       const refined = await trainingRun(
         recorder,
         { model: 'generator', upToPosition: upTo, newRatings, config: { preset: preset.name, method: preset.refine.method, steps: preset.refine.steps, reward: reward.version, parent: generator.version }, reason: `loop iteration ${i}: refine ${generator.version} by ${preset.refine.method} refinement` },
         async () => {
           const candidate = loadGenerator(genDir(generator.version)).generator;
           const result = await withBar(`iteration ${i}: refining the generator (${preset.refine.method})`, (p) =>
-            refineGenerator(preset, candidate, { pixels: images.map((g) => g.pixels), prompts: images.map((g) => g.prompt), rewards }, real, (batch) => reward.score(batch), 5000 + i, p),
+            refineGenerator(preset, candidate, { pixels: images.map((g) => g.pixels), prompts: images.map((g) => g.prompt), rewards }, { ...real, rewards: realRewards }, (batch) => reward.score(batch), 5000 + i, p),
           );
           const loss = result.losses.reduce((s, x) => s + x, 0) / Math.max(1, result.losses.length);
-          const manifest = await saveGenerator(genDir(version), candidate, saveMeta(version, generator.version, upTo, 5000 + i, { loss, kept: result.kept }, { reward: reward.version }));
+          const manifest = await saveGenerator(genDir(version), candidate, saveMeta(version, generator.version, upTo, 5000 + i, { loss, kept: result.kept, keptReal: result.keptReal ?? real.pixels.length }, { reward: reward.version }));
           candidate.dispose();
-          return { version, sha256: manifest.weightsSha256, steps: preset.refine.steps, metrics: { loss, kept: result.kept } };
+          return { version, sha256: manifest.weightsSha256, steps: preset.refine.steps, metrics: { loss, kept: result.kept, keptReal: result.keptReal ?? real.pixels.length } };
         },
       );
       const candidate = loadGenerator(genDir(version)).generator;

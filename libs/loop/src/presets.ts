@@ -73,7 +73,7 @@ export const LOOP_PRESETS: Record<LoopPreset['name'], LoopPreset> = {
     policy: { pretrainSteps: 40, retrainSteps: 20, batch: 32 },
     firstGeneratedBatch: 32,
     iteration: { generated: 32, labelBudget: 24, ratersPerTask: 2, retrainThreshold: 24 },
-    refine: { method: 'reward-weighted', steps: 40, batch: 16, realFraction: 0.5, threshold: 0.4, learningRate: 1e-3, ddpo: { epochs: 4, prompts: 4, samplesPerPrompt: 4, klWeight: 0.01, clipRange: 0.2 } },
+    refine: { method: 'reward-weighted', steps: 80, batch: 16, realFraction: 0.5, threshold: 0.6, learningRate: 1e-3, ddpo: { epochs: 4, prompts: 4, samplesPerPrompt: 4, klWeight: 0.01, clipRange: 0.2 } },
     evaluation: { seed: 4242 },
     panel: PANEL,
   },

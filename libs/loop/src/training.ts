@@ -155,11 +155,11 @@ export function refineGenerator(
   preset: LoopPreset,
   generator: Generator,
   synthetic: { pixels: Pixels[]; prompts: string[]; rewards: number[] },
-  real: { pixels: Pixels[]; captions: string[] },
+  real: { pixels: Pixels[]; captions: string[]; rewards?: number[] },
   reward: (images: Pixels[]) => number[],
   seed: number,
   progress?: Progress,
-): { losses: number[]; kept: number } {
+): { losses: number[]; kept: number; keptReal?: number } {
   if (preset.refine.method === 'ddpo') return ddpoRefine(preset, generator, synthetic.prompts, reward, seed, progress);
   const r = preset.refine;
   const trainer = new Trainer(generator.trainableVariables(), { learningRate: r.learningRate });
@@ -168,7 +168,7 @@ export function refineGenerator(
   try {
     return rewardWeightedFinetune(generator, trainer, {
       synthetic: { images: syn, prompts: synthetic.prompts, rewards: synthetic.rewards },
-      real: { images: rea, prompts: real.captions },
+      real: { images: rea, prompts: real.captions, rewards: real.rewards },
       threshold: r.threshold,
       realFraction: r.realFraction,
       steps: r.steps,

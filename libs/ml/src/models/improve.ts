@@ -16,10 +16,15 @@ export interface ImageSet {
 
 export interface RewardWeightedOptions {
   synthetic: ImageSet & { rewards: readonly number[] };
-  real: ImageSet;
-  /** Synthetic samples below this reward are dropped. */
+  /**
+   * Real images. With rewards, they are filtered and weighted like the synthetic ones, so the generator
+   * is pulled towards the real images the reward (experts' taste) prefers rather than all of them;
+   * when none reaches the threshold, all are kept with weight 1.
+   */
+  real: ImageSet & { rewards?: readonly number[] };
+  /** Samples below this reward are dropped. */
   threshold: number;
-  /** Share of each batch drawn from real images (weight 1). */
+  /** Share of each batch drawn from real images. */
   realFraction: number;
   steps: number;
   batchSize: number;
@@ -27,7 +32,10 @@ export interface RewardWeightedOptions {
 }
 
 export interface FinetuneResult {
+  /** Synthetic samples at or above the threshold. */
   kept: number;
+  /** Real images trained on (all of them without real rewards). */
+  keptReal?: number;
   losses: number[];
 }
 
@@ -41,16 +49,20 @@ export function rewardWeightedFinetune(gen: Generator, trainer: Trainer, o: Rewa
   if (o.synthetic.rewards.length !== n || o.synthetic.images.shape[0] !== n) throw invalid('rewardWeightedFinetune: synthetic images, prompts and rewards differ in length');
   if (o.real.images.shape[0] !== o.real.prompts.length || o.real.prompts.length === 0) throw invalid('rewardWeightedFinetune: real images and prompts must be non-empty and of equal length');
   if (!(o.realFraction >= 0 && o.realFraction <= 1)) throw invalid(`rewardWeightedFinetune: realFraction must be in [0, 1], got ${o.realFraction}`);
-  const kept = Array.from({ length: n }, (_, i) => i).filter((i) => o.synthetic.rewards[i] >= o.threshold);
-  const meanKept = kept.reduce((s, i) => s + o.synthetic.rewards[i], 0) / Math.max(1, kept.length);
+  if (o.real.rewards && o.real.rewards.length !== o.real.prompts.length) throw invalid('rewardWeightedFinetune: real images and their rewards differ in length');
+  const kept = keptByReward(o.synthetic.rewards, o.threshold);
+  const synWeight = weightsOf(o.synthetic.rewards, kept);
+  const realRewards = o.real.rewards;
+  const keptReal = realRewards ? keptByReward(realRewards, o.threshold) : [];
+  const real = keptReal.length > 0 ? { indices: keptReal, weight: weightsOf(realRewards!, keptReal) } : { indices: o.real.prompts.map((_, i) => i), weight: () => 1 };
   const rng = new Rng(o.seed);
   const nReal = kept.length === 0 ? o.batchSize : Math.round(o.batchSize * o.realFraction);
   const losses: number[] = [];
   for (let step = 0; step < o.steps; step++) {
-    const realIdx = Array.from({ length: nReal }, () => rng.int(o.real.prompts.length));
+    const realIdx = Array.from({ length: nReal }, () => real.indices[rng.int(real.indices.length)]);
     const synIdx = Array.from({ length: o.batchSize - nReal }, () => kept[rng.int(kept.length)]);
     const prompts = [...realIdx.map((i) => o.real.prompts[i]), ...synIdx.map((i) => o.synthetic.prompts[i])];
-    const weights = [...realIdx.map(() => 1), ...synIdx.map((i) => o.synthetic.rewards[i] / Math.max(meanKept, 1e-8))];
+    const weights = [...realIdx.map(real.weight), ...synIdx.map(synWeight)];
     losses.push(
       trainer.step(() => {
         const parts: tf.Tensor4D[] = [];
@@ -61,7 +73,17 @@ export function rewardWeightedFinetune(gen: Generator, trainer: Trainer, o: Rewa
     );
     gen.updateEma();
   }
-  return { kept: kept.length, losses };
+  return { kept: kept.length, keptReal: real.indices.length, losses };
+}
+
+function keptByReward(rewards: readonly number[], threshold: number): number[] {
+  return rewards.map((_, i) => i).filter((i) => rewards[i] >= threshold);
+}
+
+/** reward / mean kept reward: the kept samples' weights average 1. */
+function weightsOf(rewards: readonly number[], kept: readonly number[]): (i: number) => number {
+  const meanKept = kept.reduce((s, i) => s + rewards[i], 0) / Math.max(1, kept.length);
+  return (i) => rewards[i] / Math.max(meanKept, 1e-8);
 }
 
 export interface DdpoOptions {

@@ -46,6 +46,24 @@ describe('generator improvement', () => {
     text.dispose();
   });
 
+  it('weighs real images by their rewards too, keeping all of them when none reaches the threshold', () => {
+    const { rng, samples, text, gen } = tinyGenerator(5);
+    const real = { images: renderToyImages(samples.slice(0, 12), 8, rng), prompts: samples.slice(0, 12).map((s) => s.caption) };
+    const synthetic = { images: renderToyImages(samples.slice(0, 4), 8, rng, 0.3), prompts: samples.slice(0, 4).map((s) => s.caption), rewards: [0.9, 0.8, 0.1, 0.7] };
+    const trainer = new Trainer(gen.trainableVariables(), { learningRate: 1e-3 });
+    const options = { synthetic, threshold: 0.5, realFraction: 0.5, steps: 2, batchSize: 4, seed: 2 };
+    const filtered = rewardWeightedFinetune(gen, trainer, { ...options, real: { ...real, rewards: real.prompts.map((_, i) => (i % 3 === 0 ? 0.9 : 0.2)) } });
+    expect(filtered.keptReal).toBe(4);
+    expect(filtered.kept).toBe(3);
+    const none = rewardWeightedFinetune(gen, trainer, { ...options, real: { ...real, rewards: real.prompts.map(() => 0.1) } });
+    expect(none.keptReal).toBe(12);
+    expect(() => rewardWeightedFinetune(gen, trainer, { ...options, real: { ...real, rewards: [1] } })).toThrow(/rewards differ in length/);
+    tf.dispose([real.images, synthetic.images]);
+    trainer.dispose();
+    gen.dispose();
+    text.dispose();
+  });
+
   it('DDPO raises a toy brightness reward while the KL to the reference stays bounded', () => {
     const { text, gen } = tinyGenerator(4);
     const reference = gen.store.clone(false);
