@@ -28,20 +28,22 @@ describe('forge on embedded PGlite', () => {
   });
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-  it('demo imports the shipped dataset, seals it and prints the summary', () => {
-    const out = forge(env, 'demo');
-    expect(out.stderr).not.toMatch(/forge: /);
-    expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(/imported dataset \w+: 16 images/);
-    expect(out.stdout).toMatch(/hash chains: intact \(17 events, 1 streams, 1 seals checked\)/);
-    expect(out.stdout).toMatch(/ImageRegistered\s+16/);
+  it('imports the shipped dataset, seals it with verify --seal, and audit summarises it', () => {
+    const imported = forge(env, 'import', 'samples/phantom-mini/phantoms.csv');
+    expect(imported.stderr).not.toMatch(/forge: /);
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toMatch(/imported dataset \S+: 16 images/);
+    expect(forge(env, 'verify', '--seal').code).toBe(0);
+    const audit = forge(env, 'audit');
+    expect(audit.code).toBe(0);
+    expect(audit.stdout).toMatch(/hash chains: intact \(17 events, 1 streams, 1 seals checked\)/);
+    expect(audit.stdout).toMatch(/ImageRegistered\s+16/);
     expect(fs.readdirSync(path.join(dataDir, 'images')).length).toBeGreaterThan(0);
   });
 
-  it('a second demo keeps the record and adds nothing but a seal', () => {
-    const out = forge(env, 'demo');
-    expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(/imported by an earlier run/);
+  it('a second import of the same dataset is refused and adds nothing', () => {
+    const out = forge(env, 'import', 'samples/phantom-mini/phantoms.csv');
+    expect(out.code).toBe(3);
     expect(eventCount(env)).toBe(17);
   });
 
@@ -78,6 +80,38 @@ describe('forge on embedded PGlite', () => {
     expect(lines).toHaveLength(17);
     for (let i = 1; i < lines.length; i++) expect(lines[i].prevHash).toBe(lines[i - 1].hash);
     expect(lines[0].prevHash).toMatch(/^0{64}$/);
+  });
+});
+
+describe('forge demo', () => {
+  let dataDir: string;
+  let outDir: string;
+  beforeAll(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'forge-demo-'));
+    outDir = path.join(dataDir, 'report');
+  });
+  afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it('runs the loop from nothing to a report, then verifies, seals and summarises the record', () => {
+    const env = { FORGE_DATA_DIR: dataDir, DATABASE_URL: '' };
+    const out = forge(env, 'demo', '--preset', 'tiny', '--iterations', '2', '--out', outDir);
+    expect(out.stderr).not.toMatch(/forge: /);
+    expect(out.code).toBe(0);
+    const report = JSON.parse(fs.readFileSync(path.join(outDir, 'report.json'), 'utf8')) as { iterations: Record<string, unknown>[] };
+    expect(report.iterations).toHaveLength(3);
+    for (const row of report.iterations) {
+      for (const field of ['generatorVersion', 'judgeQuality', 'judgeMatch', 'fdFundus', 'kid', 'selectorSpearman', 'policyAuc', 'promoted']) expect(row).toHaveProperty(field);
+    }
+    expect(fs.readFileSync(path.join(outDir, 'index.html'), 'utf8')).toMatch(/generator-0/);
+    expect(out.stdout).toMatch(/sealed the record up to position \d+/);
+    expect(out.stdout).toMatch(/hash chains: intact/);
+    expect(out.stdout).toMatch(/TrainingCompleted\s+\d+/);
+  });
+
+  it('refuses a bad iteration count before loading anything', () => {
+    const out = forge({ FORGE_DATA_DIR: dataDir, DATABASE_URL: '' }, 'demo', '--iterations', 'many');
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(/--iterations must be an integer from 0 to 1000, got 'many'/);
   });
 });
 
