@@ -5,6 +5,7 @@ import { JwtModule } from '@nestjs/jwt';
 import type { EventStore } from './store/port';
 import type { Logger } from 'pino';
 import { AccessGuard } from './auth/access.guard';
+import { jwtSecretKey } from './auth/jwt-key';
 import { AuthController } from './auth/auth.controller';
 import { TokensService } from './auth/tokens.service';
 import { API_CONFIG, type ApiConfig } from './config/api-config';
@@ -38,7 +39,7 @@ export class AppModule {
     const ownWrites = new OwnWrites();
     return {
       module: AppModule,
-      imports: [CqrsModule.forRoot(), JwtModule.register({ secret: config.jwtSecret, signOptions: { algorithm: 'HS256' } })],
+      imports: [CqrsModule.forRoot(), JwtModule.register({ secret: jwtSecretKey(config.jwtSecret), signOptions: { algorithm: 'HS256' } })],
       controllers: [HealthController, AuthController, UsersController, MetricsController, ImagesController, TasksController, RatingsController, AuditController, ImportsController, SignaturesController, ModelsController, QueueController, JobQueuesController],
       providers: [
         { provide: API_CONFIG, useValue: config },
