@@ -78,8 +78,16 @@ export class SqlEventStoreBase implements SqlEventStore {
     return appendToStreams(this.db, this.heads, this.notify, batches);
   }
 
-  readStream(streamId: string, options?: { fromVersion?: number; toVersion?: number }): Promise<RecordedEvent[]> {
-    return readStreamEvents(this.db, streamId, options);
+  async readStream(streamId: string, options?: { fromVersion?: number; toVersion?: number }): Promise<RecordedEvent[]> {
+    const events = await readStreamEvents(this.db, streamId, options);
+    // Read to its end, the stream's last event is its head: the append that usually follows (load, decide,
+    // append) builds its chain on it without reading the head again. Should the stream move meanwhile, the
+    // database refuses that append exactly as it refuses one built on any stale cache entry.
+    if (options?.toVersion === undefined && events.length > 0) {
+      const last = events[events.length - 1];
+      this.heads.set(streamId, { version: last.streamVersion, hash: last.hash });
+    }
+    return events;
   }
 
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {

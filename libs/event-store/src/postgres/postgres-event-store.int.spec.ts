@@ -105,6 +105,35 @@ describe('PostgresEventStore — server-only behaviour', () => {
     expect((await store.readAll()).filter((e) => e.streamId === slowStream || e.streamId === fastStream)).toEqual(all);
   });
 
+  it('load → decide → append: after reading a stream to its end, the append does not read the head again, and a stale read still conflicts', async () => {
+    const s = `loaded-${randomUUID()}`;
+    await store.append(s, [ev('A'), ev('B')], 'no_stream');
+    // Another process: its head cache knows nothing of the stream.
+    const other = await openPostgresEventStore(url);
+    const statements: string[] = [];
+    const query = other.database.pool.query.bind(other.database.pool);
+    jest.spyOn(other.database.pool, 'query').mockImplementation(((sql: string, params?: unknown[]) => {
+      statements.push(sql);
+      return query(sql, params);
+    }) as never);
+    try {
+      const read = await other.readStream(s);
+      statements.length = 0;
+      await other.append(s, [ev('C')], read[read.length - 1].streamVersion);
+      expect(statements.filter((q) => /FROM streams/.test(q))).toEqual([]);
+      expect(statements.filter((q) => /forge_append/.test(q))).toHaveLength(1);
+
+      // The loaded state goes stale: the stream moves in this process, the other appends on what it read.
+      const stale = await other.readStream(s);
+      await store.append(s, [ev('D')], 3);
+      await expect(other.append(s, [ev('E')], stale[stale.length - 1].streamVersion)).rejects.toMatchObject({ code: 'WRONG_EXPECTED_VERSION', actual: 4 });
+      expect((await store.readStream(s)).map((e) => e.type)).toEqual(['A', 'B', 'C', 'D']);
+      expect((await store.verify()).ok).toBe(true);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('kill -9 of a writer process mid-batch leaves no partial batch; the stream version is the last event version', async () => {
     const stream = `crash-${randomUUID()}`;
     const child = spawn(process.execPath, ['-r', '@swc-node/register', path.join(__dirname, 'append-forever.child.ts'), url, stream], {
