@@ -228,6 +228,23 @@ export function eventStoreContract(open: () => Promise<SqlEventStore>): void {
     });
   });
 
+  describe('notifications', () => {
+    it('delivers a notice on a named channel to its listeners until they stop; refuses channel names it cannot listen on', async () => {
+      let heard = 0;
+      const stop = await store.listen('contract_probe', () => heard++);
+      const before = heard; // a listener may be called once on connecting
+      await store.notify('contract_probe');
+      for (let i = 0; i < 500 && heard === before; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(heard).toBe(before + 1);
+      await stop();
+      await store.notify('contract_probe');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(heard).toBe(before + 1);
+      await expect(store.listen('Bad; DROP TABLE events', () => undefined)).rejects.toThrow(/lowercase identifier/);
+      await expect(store.notify('forge_events')).rejects.toThrow(/belongs to the event store/);
+    });
+  });
+
   describe('subscriptions', () => {
     it('stores the checkpoint in the handler transaction; a failing handler leaves checkpoint and effects unchanged', async () => {
       const s = `sub-${randomUUID()}`;

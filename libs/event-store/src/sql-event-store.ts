@@ -49,14 +49,29 @@ export interface SqlEventStore extends EventStore {
   /** Current version of a stream (0 = no stream). */
   streamVersion(streamId: string): Promise<number>;
   seals(): Promise<StoredSeal[]>;
+  /**
+   * Calls onNotify on every notification on the channel, from this process or another, and once after
+   * each (re)connection of the listening session (notices may have been missed meanwhile). Resolves to
+   * a function that stops listening. The events channel is the store's own: use another name.
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /** Sends a notification on the channel to every listener (after the current statement commits). */
+  notify(channel: string): Promise<void>;
+}
+
+/** A channel name is spliced into LISTEN: a plain lowercase identifier only, and never the store's own. */
+function checkChannel(channel: string): void {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new Error(`notification channel '${channel}' must be a lowercase identifier (a-z, 0-9, _; at most 63 characters)`);
+  if (channel === EVENTS_CHANNEL) throw new Error(`notification channel '${EVENTS_CHANNEL}' belongs to the event store's subscriptions`);
 }
 
 /** The adapter-independent store: everything is SQL, the same on the server and in PGlite. */
 export class SqlEventStoreBase implements SqlEventStore {
   private readonly subscriptions = new Set<CatchUpSubscription>();
   private readonly heads = new StreamHeadCache();
-  private readonly notify = new CoalescedNotify(() => this.db.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`));
+  private readonly appendedNotice = new CoalescedNotify(() => this.db.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`));
   private unlisten: Promise<() => Promise<void>> | undefined;
+  private readonly listeners = new Set<() => Promise<void>>();
   private closed = false;
 
   protected constructor(
@@ -71,11 +86,11 @@ export class SqlEventStoreBase implements SqlEventStore {
   }
 
   append(streamId: string, events: NewEvent[], expectedVersion: ExpectedVersion = 'any'): Promise<AppendResult> {
-    return appendEvents(this.db, this.heads, this.notify, streamId, events, expectedVersion);
+    return appendEvents(this.db, this.heads, this.appendedNotice, streamId, events, expectedVersion);
   }
 
   appendToStreams(batches: StreamBatch[]): Promise<AppendResult[]> {
-    return appendToStreams(this.db, this.heads, this.notify, batches);
+    return appendToStreams(this.db, this.heads, this.appendedNotice, batches);
   }
 
   async readStream(streamId: string, options?: { fromVersion?: number; toVersion?: number }): Promise<RecordedEvent[]> {
@@ -173,10 +188,29 @@ export class SqlEventStoreBase implements SqlEventStore {
     return this.db.transaction(fn);
   }
 
+  async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+    checkChannel(channel);
+    if (this.closed) throw new Error('the event store is closed');
+    const stop = await this.db.listen(channel, onNotify);
+    let stopped: Promise<void> | undefined;
+    const unlisten = () => {
+      this.listeners.delete(unlisten);
+      return (stopped ??= stop());
+    };
+    this.listeners.add(unlisten);
+    return unlisten;
+  }
+
+  async notify(channel: string): Promise<void> {
+    checkChannel(channel);
+    await this.db.query(`SELECT pg_notify($1, '')`, [channel]);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    await Promise.all([...this.listeners].map((stop) => stop()));
     if (this.unlisten) await (await this.unlisten.catch(() => async () => undefined))();
     await this.db.close();
     await this.onClose();
