@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { JwtModule } from '@nestjs/jwt';
-import type { EventStore } from './store/port';
+import type { SqlEventStore } from './store/port';
 import type { Logger } from 'pino';
 import { AccessGuard } from './auth/access.guard';
 import { jwtSecretKey } from './auth/jwt-key';
@@ -18,6 +18,9 @@ import { EVENT_STORE } from './store/event-store.token';
 import { OwnWrites } from './store/own-writes';
 import { StoreLifecycle } from './store/store-lifecycle';
 import { FirstAdmin } from './users/first-admin';
+import { loadUser } from './users/load-user';
+import { userChangeNotices } from './users/user-change-notices';
+import { UserDirectory } from './users/user-directory';
 import { UserCommandHandler } from './users/user-command.handler';
 import { UsersController } from './users/users.controller';
 import { AuditController } from './audit/audit.controller';
@@ -35,8 +38,10 @@ import { JobQueuesController } from './job-queues/job-queues.controller';
 
 @Module({})
 export class AppModule {
-  static create(config: ApiConfig, store: EventStore, log: Logger, metrics: ApiMetrics): DynamicModule {
+  static create(config: ApiConfig, store: SqlEventStore, log: Logger, metrics: ApiMetrics): DynamicModule {
     const ownWrites = new OwnWrites();
+    const eventStore = ownWrites.wrap(store);
+    const users = new UserDirectory((username) => loadUser(eventStore, username), userChangeNotices(store), config.userCacheSeconds * 1000);
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot(), JwtModule.register({ secret: jwtSecretKey(config.jwtSecret), signOptions: { algorithm: 'HS256' } })],
@@ -44,7 +49,8 @@ export class AppModule {
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: OwnWrites, useValue: ownWrites },
-        { provide: EVENT_STORE, useValue: ownWrites.wrap(store) },
+        { provide: EVENT_STORE, useValue: eventStore },
+        { provide: UserDirectory, useValue: users },
         { provide: LOGGER, useValue: log },
         { provide: ApiMetrics, useValue: metrics },
         { provide: APP_GUARD, useClass: AccessGuard },

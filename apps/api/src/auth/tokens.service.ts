@@ -3,9 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { JwtService, TokenExpiredError } from '@nestjs/jwt';
 import { API_CONFIG, type ApiConfig } from '../config/api-config';
 import { UnauthenticatedError } from '../errors/api-errors';
-import { EVENT_STORE } from '../store/event-store.token';
-import type { EventStore } from '../store/port';
-import { loadUser } from '../users/load-user';
+import { UserDirectory } from '../users/user-directory';
 import type { Principal, Role } from './roles';
 
 interface AccessClaims {
@@ -28,7 +26,7 @@ export class TokensService {
   constructor(
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly jwt: JwtService,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly users: UserDirectory,
   ) {
     this.serviceDigests = Object.entries(config.serviceTokens).map(([name, secret]) => [name, digest(secret)]);
   }
@@ -48,7 +46,7 @@ export class TokensService {
     return { token, expiresAt: new Date(Date.now() + maxAgeSeconds * 1000).toISOString(), maxAgeSeconds };
   }
 
-  /** The user behind a job-queue board cookie; like a bearer token, roles are read fresh. */
+  /** The user behind a job-queue board cookie; like a bearer token, roles are current (see UserDirectory). */
   async authenticateQueueBoardSession(token: string | undefined): Promise<Principal> {
     if (!token) throw new UnauthenticatedError('a bearer token or a job-queue board session is required: open the board from the portal\'s admin page');
     const claims = await this.verify<QueueBoardClaims>(token, 'the job-queue board session has expired; open the board again from the admin page');
@@ -56,7 +54,7 @@ export class TokensService {
     return this.activeUser(claims.sub);
   }
 
-  /** The caller behind an `Authorization: Bearer …` header; roles are read fresh, so a change or a disable applies at once. */
+  /** The caller behind an `Authorization: Bearer …` header; roles are current, so a change or a disable applies to the next request (UserDirectory). */
   async authenticate(header: string | undefined): Promise<Principal> {
     const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
     if (!match) throw new UnauthenticatedError();
@@ -78,7 +76,7 @@ export class TokensService {
   }
 
   private async activeUser(username: string): Promise<Principal> {
-    const user = await loadUser(this.store, username);
+    const user = await this.users.get(username);
     if (user.status !== 'Active') throw new UnauthenticatedError('the account is disabled or unknown');
     return { kind: 'user', id: user.username, roles: [...user.roles] as Role[] };
   }

@@ -25,6 +25,8 @@ export interface ApiConfig extends ForgeConfig {
   /** Lifetime of the cookie that lets an admin's browser open /admin/queues. */
   queueBoardSessionSeconds: number;
   logLevel: string;
+  /** Longest a user's roles and status are trusted from memory when no change notice came (0: read on every request). */
+  userCacheSeconds: number;
 }
 
 const apiEnv = z.object({
@@ -53,6 +55,7 @@ const apiEnv = z.object({
   FORGE_SCRYPT_LOG_N: z.coerce.number().int().min(14).max(20).default(15),
   FORGE_JOBS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, - or _ (1 to 64 characters)').default('forge'),
   FORGE_QUEUE_BOARD_SESSION_SECONDS: z.coerce.number().int().min(30).max(3600).default(600),
+  FORGE_USER_CACHE_SECONDS: z.coerce.number().min(0).max(3600).default(2),
   FORGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -85,6 +88,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     jobsPrefix: e.FORGE_JOBS_PREFIX,
     queueBoardSessionSeconds: e.FORGE_QUEUE_BOARD_SESSION_SECONDS,
     logLevel: e.FORGE_LOG_LEVEL,
+    userCacheSeconds: e.FORGE_USER_CACHE_SECONDS,
   };
 }
 
