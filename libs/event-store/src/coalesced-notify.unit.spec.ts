@@ -32,3 +32,33 @@ describe('CoalescedNotify', () => {
     expect(calls).toBe(2);
   });
 });
+
+describe('CoalescedNotify with a minimum gap', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+  const settle = async () => {
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  };
+
+  it('sends the first request at once, folds the ones within the gap into one sent when the gap is over', async () => {
+    const sentAt: number[] = [];
+    const n = new CoalescedNotify(async () => void sentAt.push(Date.now()), 10);
+    const t0 = Date.now();
+    n.request();
+    expect(sentAt).toEqual([t0]);
+    await settle();
+    for (let i = 0; i < 5; i++) {
+      jest.advanceTimersByTime(1);
+      n.request();
+      await settle();
+    }
+    expect(sentAt).toHaveLength(1);
+    jest.advanceTimersByTime(5);
+    await settle();
+    expect(sentAt).toEqual([t0, t0 + 10]);
+    // Quiet for longer than the gap: the next one goes out at once again.
+    jest.advanceTimersByTime(50);
+    n.request();
+    expect(sentAt).toEqual([t0, t0 + 10, t0 + 60]);
+  });
+});

@@ -59,6 +59,8 @@ export interface SqlEventStore extends EventStore {
   notify(channel: string): Promise<void>;
 }
 
+const NOTICE_GAP_MS = 10;
+
 /** A channel name is spliced into LISTEN: a plain lowercase identifier only, and never the store's own. */
 function checkChannel(channel: string): void {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new Error(`notification channel '${channel}' must be a lowercase identifier (a-z, 0-9, _; at most 63 characters)`);
@@ -69,7 +71,8 @@ function checkChannel(channel: string): void {
 export class SqlEventStoreBase implements SqlEventStore {
   private readonly subscriptions = new Set<CatchUpSubscription>();
   private readonly heads = new StreamHeadCache();
-  private readonly appendedNotice = new CoalescedNotify(() => this.db.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`));
+  /** Subscribers wake at most NOTICE_GAP_MS after a commit; a busy writer sends one notice per gap, not one per append. */
+  private readonly appendedNotice = new CoalescedNotify(() => this.db.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`), NOTICE_GAP_MS);
   private unlisten: Promise<() => Promise<void>> | undefined;
   private readonly listeners = new Set<() => Promise<void>>();
   private closed = false;
