@@ -1,54 +1,49 @@
 import { randomUUID } from 'node:crypto';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import autocannon from 'autocannon';
 import { CURRENT_SCHEMA_VERSION, labelTaskDecider, streams, type CommandMetadata, type LabelTaskCommand } from '@forge/domain';
 import { openPostgresEventStore, type JsonObject, type SqlEventStore } from '@forge/event-store';
-import { ADMIN, ApiClient, startPortalStack, type PortalStack } from '@forge/system-harness';
+import { ADMIN, ApiClient, freePort, start, startPortalStack, waitForHttp, type PortalStack, type Started } from '@forge/system-harness';
+import { constantRate, type RateLoad, type RateRequest } from './constant-rate';
 import { Benchmark, BenchRow, compared, median } from './harness';
 
-// Rating submission through the HTTP API under a fixed load (autocannon, 500 requests/s), against a
-// local API on PostgreSQL: p50 and p99 latency. Baseline, same server, same rate, same run:
-// GET /health (routing, guard and logging, no store). Ratio = rating / health.
+// Rating submission through the HTTP API at a steady 500 requests/s (open loop: request i leaves at
+// i × 2 ms, its latency counts from then), against the API on a fresh PostgreSQL database: p50 and p99.
+// Baselines, same rate, same run, rounds interleaved so background load hits all alike:
+// - GET /health on the same server (routing, middleware, one SELECT; no auth, no write);
+// - a plain node:http server storing the same body with one INSERT (plain-insert-server.ts): the floor
+//   for "an HTTP request that commits a row", without framework, auth, stream read or hash chain.
 // In the browser (the built portal in Chromium): time from Enter to the next image on screen
 // (the next task is preloaded), against a plain navigation to a static page of the same portal.
 
 const RATE = 500;
 /** A light load beside it: latency without queueing, i.e. the service time on this machine. */
 const LIGHT = 50;
-const SAMPLES = path.resolve(__dirname, '../../../samples/phantom-mini');
+const ROOT = path.resolve(__dirname, '../../..');
+const SAMPLES = path.join(ROOT, 'samples/phantom-mini');
 const EXPERT = { username: 'bench.expert', password: 'bench-password-1' };
 const RATER = { username: 'bench.rater', password: 'bench-password-2' };
 const OPERATOR = { username: 'bench.operator', password: 'bench-password-3' };
+const BODY = JSON.stringify({ quality: 2, alignment: 3, msSpent: 1200 });
 
-interface Load {
-  /** Requests per second actually completed (below RATE when the server cannot keep up). */
-  rate: number;
-  p50: number;
-  p99: number;
-  sent: number;
-  errors: number;
-}
-
-function run(url: string, seconds: number, token: string, nextPath?: () => string, rate = RATE): Promise<Load> {
-  const body = JSON.stringify({ quality: 2, alignment: 3, msSpent: 1200 });
-  return new Promise((resolve, reject) => {
-    autocannon(
-      {
-        url,
-        duration: seconds,
-        // Enough connections that the offered rate stays near RATE even when answers take 100+ ms.
-        connections: 100,
-        overallRate: rate,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        requests: nextPath ? [{ method: 'POST', body, setupRequest: (req: Record<string, unknown>) => ({ ...req, path: nextPath() }) }] : [{ method: 'GET', path: '/health' }],
-      } as autocannon.Options,
-      (err, result) => {
-        if (err) return reject(err);
-        resolve({ rate: result.requests.total / seconds, p50: result.latency.p50, p99: result.latency.p99, sent: result.requests.total, errors: result.non2xx + result.errors + result.timeouts });
-      },
-    );
+/** The plain INSERT server as a child process on the bench database. */
+async function startPlainInsertServer(databaseUrl: string): Promise<{ url: string; proc: Started }> {
+  const port = await freePort();
+  const proc = start('plain insert server', process.execPath, ['-r', '@swc-node/register', path.join(__dirname, 'plain-insert-server.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), SWC_NODE_PROJECT: path.join(ROOT, 'tsconfig.base.json') },
   });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(url, proc, 30_000, 404);
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  return { url, proc };
 }
+
+const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
 /** Tasks created and claimed by the bench expert straight through the domain decider (seeding is not what is measured). */
 async function claimedTasks(store: SqlEventStore, imageIds: string[], count: number): Promise<string[]> {
@@ -137,7 +132,7 @@ async function enterToNextImage(stack: PortalStack, ratings: number): Promise<{ 
 
 export const benchmark: Benchmark = {
   name: 'api',
-  description: `rating submission through the API at ${RATE} requests/s on PostgreSQL (p50/p99) vs GET /health at the same rate`,
+  description: `rating submission through the API at a steady ${RATE} requests/s on PostgreSQL (p50/p99) vs GET /health and a plain INSERT server at the same rate`,
   async run({ runs, quick, log }): Promise<BenchRow[]> {
     if (!process.env.FORGE_TEST_DATABASE_URL) throw Object.assign(new Error('FORGE_TEST_DATABASE_URL is not set: run `infra/services.sh up postgres` and source the env file it prints'), { code: 'INVALID_CONFIG' });
     const seconds = quick ? 2 : 4;
@@ -145,6 +140,7 @@ export const benchmark: Benchmark = {
     const ratings = quick ? 8 : 20;
     let stack: PortalStack | undefined;
     let store: SqlEventStore | undefined;
+    let plain: { url: string; proc: Started } | undefined;
     try {
       log('starting the API on a fresh PostgreSQL database and the built portal (next build when sources changed)');
       stack = await startPortalStack({ importRoot: SAMPLES, label: 'bench_api' });
@@ -159,37 +155,53 @@ export const benchmark: Benchmark = {
       const browser = await enterToNextImage(stack, ratings);
 
       store = (await openPostgresEventStore(stack.databaseUrl, { max: 4 })) as SqlEventStore;
-      const perRound = Math.ceil(RATE * seconds * 1.3);
-      log(`seeding ${perRound * rounds} claimed tasks for the load test`);
-      const tasks = await claimedTasks(store, imageIds, perRound * rounds + Math.ceil(LIGHT * seconds * 1.3));
+      // Every rating goes to its own claimed task: warm-up, then per round one run at RATE and one at LIGHT.
+      const needed = Math.ceil((RATE * (1 + rounds * seconds) + LIGHT * rounds * seconds) * 1.05);
+      log(`seeding ${needed} claimed tasks for the load test`);
+      const tasks = await claimedTasks(store, imageIds, needed);
+      plain = await startPlainInsertServer(stack.databaseUrl);
       const expert = await ApiClient.login(stack.apiUrl, EXPERT.username, EXPERT.password);
       let next = 0;
-      const nextPath = () => `/tasks/${tasks[next++ % tasks.length]}/ratings`;
-      // Warm-up: JIT, connection pool, the API's read model.
-      await run(stack.apiUrl, 1, expert.bearer);
-      const health: Load[] = [];
-      const rating: Load[] = [];
+      const nextTask = (): string => {
+        if (next >= tasks.length) throw new Error(`the load used more than the ${tasks.length} seeded tasks`);
+        return tasks[next++];
+      };
+      const headers = { authorization: `Bearer ${expert.bearer}`, 'content-type': 'application/json' };
+      const targets: Record<'health' | 'plain' | 'rating', { url: string; next: () => RateRequest }> = {
+        health: { url: stack.apiUrl, next: () => ({ method: 'GET', path: '/health' }) },
+        plain: { url: plain.url, next: () => ({ method: 'POST', path: `/tasks/${randomUUID()}/ratings`, body: BODY }) },
+        rating: { url: stack.apiUrl, next: () => ({ method: 'POST', path: `/tasks/${nextTask()}/ratings`, body: BODY }) },
+      };
+      const load = (target: keyof typeof targets, rate: number, secs = seconds) => constantRate({ url: targets[target].url, rate, seconds: secs, headers, next: targets[target].next });
+
+      // Warm-up: JIT, connection pools, the API's read model.
+      for (const target of ['health', 'plain', 'rating'] as const) await load(target, RATE, 1);
+      log(`load average before: ${loadAverage()} (${os.cpus().length} cores)`);
+      const heavy: Record<keyof typeof targets, RateLoad[]> = { health: [], plain: [], rating: [] };
+      const light: Record<keyof typeof targets, RateLoad[]> = { health: [], plain: [], rating: [] };
       for (let r = 0; r < rounds; r++) {
-        health.push(await run(stack.apiUrl, seconds, expert.bearer));
-        rating.push(await run(stack.apiUrl, seconds, expert.bearer, nextPath));
-        log(`round ${r + 1}/${rounds}: health p50 ${health[r].p50} ms p99 ${health[r].p99} ms; rating p50 ${rating[r].p50} ms p99 ${rating[r].p99} ms (${rating[r].sent} sent, ${rating[r].errors} errors)`);
+        for (const target of ['health', 'plain', 'rating'] as const) heavy[target].push(await load(target, RATE));
+        for (const target of ['health', 'plain', 'rating'] as const) light[target].push(await load(target, LIGHT));
+        const line = (l: Record<keyof typeof targets, RateLoad[]>, t: keyof typeof targets) => `${t} ${l[t][r].p50.toFixed(1)}/${l[t][r].p99.toFixed(1)}`;
+        log(`round ${r + 1}/${rounds} p50/p99 ms @${RATE}/s: ${(['health', 'plain', 'rating'] as const).map((t) => line(heavy, t)).join(', ')}; @${LIGHT}/s: ${(['health', 'plain', 'rating'] as const).map((t) => line(light, t)).join(', ')}; rating statuses ${JSON.stringify(heavy.rating[r].statuses)}; load average ${loadAverage()}`);
       }
-      const lightHealth = await run(stack.apiUrl, seconds, expert.bearer, undefined, LIGHT);
-      const lightRating = await run(stack.apiUrl, seconds, expert.bearer, nextPath, LIGHT);
-      log(`light load ${LIGHT}/s: health p50 ${lightHealth.p50} ms p99 ${lightHealth.p99} ms; rating p50 ${lightRating.p50} ms p99 ${lightRating.p99} ms`);
-      const errors = lightRating.errors + rating.reduce((n, l) => n + l.errors, 0);
+      const errors = [...heavy.rating, ...light.rating].reduce((n, l) => n + l.errors, 0);
       if (errors > 0) log(`warning: ${errors} rating requests did not answer 2xx`);
-      const m = (loads: Load[], k: 'p50' | 'p99' | 'rate') => median(loads.map((l) => l[k]));
+      const m = (loads: RateLoad[], k: 'p50' | 'p99' | 'rate') => median(loads.map((l) => l[k]));
       return [
-        compared(`POST rating p50 @${RATE}/s`, m(rating, 'p50'), 'ms', m(health, 'p50')),
-        compared(`POST rating p99 @${RATE}/s`, m(rating, 'p99'), 'ms', m(health, 'p99')),
-        compared(`POST rating p50 @${LIGHT}/s`, lightRating.p50, 'ms', lightHealth.p50),
-        compared(`POST rating p99 @${LIGHT}/s`, lightRating.p99, 'ms', lightHealth.p99),
-        compared(`rating throughput (offered ${RATE}/s)`, m(rating, 'rate'), 'req/s', m(health, 'rate')),
-        compared('rating requests answered 2xx', rating.reduce((n, l) => n + l.sent - l.errors, 0), 'requests', rating.reduce((n, l) => n + l.sent, 0)),
+        compared(`POST rating p50 @${RATE}/s vs GET /health`, m(heavy.rating, 'p50'), 'ms', m(heavy.health, 'p50')),
+        compared(`POST rating p99 @${RATE}/s vs GET /health`, m(heavy.rating, 'p99'), 'ms', m(heavy.health, 'p99')),
+        compared(`POST rating p50 @${RATE}/s vs plain INSERT server`, m(heavy.rating, 'p50'), 'ms', m(heavy.plain, 'p50')),
+        compared(`POST rating p99 @${RATE}/s vs plain INSERT server`, m(heavy.rating, 'p99'), 'ms', m(heavy.plain, 'p99')),
+        compared(`POST rating p50 @${LIGHT}/s vs GET /health`, m(light.rating, 'p50'), 'ms', m(light.health, 'p50')),
+        compared(`POST rating p99 @${LIGHT}/s vs GET /health`, m(light.rating, 'p99'), 'ms', m(light.health, 'p99')),
+        compared(`POST rating p50 @${LIGHT}/s vs plain INSERT server`, m(light.rating, 'p50'), 'ms', m(light.plain, 'p50')),
+        compared(`rating throughput (offered ${RATE}/s) vs GET /health`, m(heavy.rating, 'rate'), 'req/s', m(heavy.health, 'rate')),
+        compared('rating requests answered 2xx', [...heavy.rating, ...light.rating].reduce((n, l) => n + l.sent - l.errors, 0), 'requests', [...heavy.rating, ...light.rating].reduce((n, l) => n + l.sent, 0)),
         compared(`Enter → next image shown (median of ${ratings})`, browser.enterMs, 'ms', browser.navigationMs),
       ];
     } finally {
+      await plain?.proc.stop();
       await store?.close();
       await stack?.stop();
     }
