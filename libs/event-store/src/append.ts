@@ -4,7 +4,7 @@ import { eventHash, GENESIS_HASH } from './hash';
 import type { AppendResult, ExpectedVersion, NewEvent, SqlTransaction, StreamBatch } from './port';
 import { EVENT_COLUMNS, EventRow, toRecordedEvent } from './rows';
 import type { CoalescedNotify } from './coalesced-notify';
-import { SqlDatabase, sqlErrorCode, UNIQUE_VIOLATION } from './sql-database';
+import { hotStatement, SqlDatabase, sqlErrorCode, UNIQUE_VIOLATION } from './sql-database';
 import { StreamHeadCache, StreamHeadState } from './stream-heads';
 import { validateAppend } from './validate';
 
@@ -36,6 +36,9 @@ WITH input AS (
 ), head AS (${headSql})
 SELECT position FROM ins ORDER BY stream_version`;
 
+const READ_HEAD = hotStatement('forge_read_head', 'SELECT version, last_hash FROM streams WHERE stream_id = $1');
+const APPEND = hotStatement('forge_append', 'SELECT forge_append($1, $2, $3, $4::jsonb) AS positions');
+
 const INSERT_INTO_EXISTING = INSERT_BATCH('UPDATE streams SET version = $3, last_hash = $4 WHERE stream_id = $1');
 const INSERT_INTO_NEW = INSERT_BATCH('INSERT INTO streams (stream_id, version, last_hash) VALUES ($1, $3, $4)');
 
@@ -64,7 +67,7 @@ function chain(streamId: string, head: StreamHeadState, events: NewEvent[]): Cha
 const NO_STREAM: StreamHeadState = { version: 0, hash: GENESIS_HASH };
 
 async function readHead(db: SqlDatabase, streamId: string): Promise<StreamHeadState> {
-  const r = await db.query<{ version: number; last_hash: string }>('SELECT version, last_hash FROM streams WHERE stream_id = $1', [streamId]);
+  const r = await db.query<{ version: number; last_hash: string }>(READ_HEAD, [streamId]);
   return r.rows.length ? { version: Number(r.rows[0].version), hash: r.rows[0].last_hash } : NO_STREAM;
 }
 
@@ -160,7 +163,7 @@ export async function appendEvents(
     const batch = chain(streamId, head, events);
     const last = batch[batch.length - 1];
     try {
-      const r = await db.query<{ positions: Array<number | string> }>('SELECT forge_append($1, $2, $3, $4::jsonb) AS positions', [
+      const r = await db.query<{ positions: Array<number | string> }>(APPEND, [
         streamId,
         head.version,
         head.hash,

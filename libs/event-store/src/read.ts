@@ -1,16 +1,24 @@
 import { GlobalCheckpoint, ReadAllOptions, RecordedEvent, START, SqlTransaction } from './port';
 import { EVENT_COLUMNS, EventRow, toRecordedEvent } from './rows';
+import { hotStatement } from './sql-database';
 
 type Queryable = Pick<SqlTransaction, 'query'>;
 
 // ORDER BY names the table's columns: the bare names would be the text aliases of EVENT_COLUMNS.
 // Only rows of transactions below the snapshot's xmin: every one of those has finished, so no event can
 // still appear behind the returned ones. The order (transaction id, position) is stable, not commit order.
-const READ_ALL = `SELECT ${EVENT_COLUMNS} FROM events
+const READ_ALL = hotStatement('forge_read_all', `SELECT ${EVENT_COLUMNS} FROM events
   WHERE (transaction_id, position) > ($1::xid8, $2::bigint)
     AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
   ORDER BY events.transaction_id, events.position
-  LIMIT $3`;
+  LIMIT $3`);
+
+const READ_STREAM = hotStatement(
+  'forge_read_stream',
+  `SELECT ${EVENT_COLUMNS} FROM events
+     WHERE stream_id = $1 AND stream_version >= $2 AND stream_version <= $3
+     ORDER BY stream_version`,
+);
 
 export async function readAllAfter(q: Queryable, options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
   const after = options.after ?? START;
@@ -35,12 +43,7 @@ export async function* readAllPages(q: Queryable, options: { after?: GlobalCheck
 }
 
 export async function readStreamEvents(q: Queryable, streamId: string, options: { fromVersion?: number; toVersion?: number } = {}): Promise<RecordedEvent[]> {
-  const r = await q.query<EventRow>(
-    `SELECT ${EVENT_COLUMNS} FROM events
-     WHERE stream_id = $1 AND stream_version >= $2 AND stream_version <= $3
-     ORDER BY stream_version`,
-    [streamId, options.fromVersion ?? 1, options.toVersion ?? 2147483647],
-  );
+  const r = await q.query<EventRow>(READ_STREAM, [streamId, options.fromVersion ?? 1, options.toVersion ?? 2147483647]);
   return r.rows.map(toRecordedEvent);
 }
 

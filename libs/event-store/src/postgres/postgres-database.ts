@@ -1,6 +1,12 @@
 import { Client, Pool, PoolConfig } from 'pg';
 import type { SqlTransaction } from '../port';
-import type { SqlDatabase } from '../sql-database';
+import { hotStatementName, type SqlDatabase } from '../sql-database';
+
+/** A hot statement goes as a named prepared statement (see hotStatement), anything else as it is. */
+function statement(sql: string, params: unknown[] | undefined) {
+  const name = hotStatementName(sql);
+  return name ? { name, text: sql, values: params } : { text: sql, values: params };
+}
 
 /** A pg Pool behind the SqlDatabase interface; LISTEN runs on its own connection that reconnects. */
 export class PostgresDatabase implements SqlDatabase {
@@ -14,7 +20,7 @@ export class PostgresDatabase implements SqlDatabase {
   }
 
   query<R>(sql: string, params?: unknown[]): Promise<{ rows: R[] }> {
-    return this.pool.query(sql, params as unknown[]) as unknown as Promise<{ rows: R[] }>;
+    return this.pool.query(statement(sql, params)) as unknown as Promise<{ rows: R[] }>;
   }
 
   async exec(sql: string): Promise<void> {
@@ -26,7 +32,7 @@ export class PostgresDatabase implements SqlDatabase {
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
-      const result = await fn({ query: (sql, params) => client.query(sql, params as unknown[]) as never });
+      const result = await fn({ query: (sql, params) => client.query(statement(sql, params)) as never });
       await client.query('COMMIT');
       return result;
     } catch (err) {

@@ -112,9 +112,9 @@ describe('PostgresEventStore — server-only behaviour', () => {
     const other = await openPostgresEventStore(url);
     const statements: string[] = [];
     const query = other.database.pool.query.bind(other.database.pool);
-    jest.spyOn(other.database.pool, 'query').mockImplementation(((sql: string, params?: unknown[]) => {
-      statements.push(sql);
-      return query(sql, params);
+    jest.spyOn(other.database.pool, 'query').mockImplementation(((sql: string | { text: string }, params?: unknown[]) => {
+      statements.push(typeof sql === 'string' ? sql : sql.text);
+      return query(sql as never, params);
     }) as never);
     try {
       const read = await other.readStream(s);
@@ -131,6 +131,22 @@ describe('PostgresEventStore — server-only behaviour', () => {
       expect((await store.verify()).ok).toBe(true);
     } finally {
       await other.close();
+    }
+  });
+
+  it('sends the statements of every read and append as prepared statements, once per connection', async () => {
+    const one = await openPostgresEventStore(url, { max: 1 });
+    try {
+      const s = `prepared-${randomUUID()}`;
+      await one.append(s, [ev('A')], 'no_stream');
+      await one.readStream(s);
+      await one.readAll({ limit: 1 });
+      await one.append(s, [ev('B')], 1);
+      expect((await one.readStream(s)).map((e) => e.type)).toEqual(['A', 'B']);
+      const names = (await one.query<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name')).rows.map((r) => r.name);
+      expect(names).toEqual(['forge_append', 'forge_read_all', 'forge_read_head', 'forge_read_stream']);
+    } finally {
+      await one.close();
     }
   });
 
