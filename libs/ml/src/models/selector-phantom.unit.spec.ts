@@ -1,47 +1,146 @@
 import * as tf from '@tensorflow/tfjs-core';
-// Test-only fixture: phantom fundus images with known quality. The ml library itself never
-// imports the phantom library; only this spec does.
+// Test-only fixture: phantom fundus images with known quality, rated by the simulated panel. The ml
+// library itself never imports the phantom library; only this spec does.
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import { renderPhantom } from '@forge/phantom';
+import { createPanel, renderPhantom, type Phantom } from '@forge/phantom';
 import { setupTestBackend } from './test-backend';
 import { Selector, normalizeRating, selectorConfig } from './selector';
-import { expectedCalibrationError, spearman } from './calibration';
+import { expectedCalibrationError, rocAuc, spearman } from './calibration';
+import { Rng } from './random';
 
 beforeAll(setupTestBackend);
 
-/** n phantoms at 32 px as (n, 32, 32, 3) in [−1, 1], with their true quality 1..3. */
-function phantoms(n: number, seed: number): { images: tf.Tensor4D; quality: number[] } {
-  const size = 32;
-  const data = new Float32Array(n * size * size * 3);
-  const quality: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const p = renderPhantom({ seed: seed + i, size, quality: ((i % 3) + 1) as 1 | 2 | 3 });
-    for (let j = 0; j < p.rgb.length; j++) data[i * size * size * 3 + j] = p.rgb[j] / 127.5 - 1;
-    quality.push(p.labels.quality);
-  }
-  return { images: tf.tensor4d(data, [n, size, size, 3]), quality };
+const SIZE = 32;
+
+/** The loop's panel (libs/loop presets): a senior grader, a lenient resident and a strict grader. */
+const RATERS = [
+  { id: 'rater-senior', skill: 0.9, bias: 0 },
+  { id: 'rater-resident', skill: 0.6, bias: 0.2 },
+  { id: 'rater-strict', skill: 0.75, bias: -0.3 },
+];
+
+/** n phantoms at 32 px with true quality 1, 2, 3 in turn. */
+function renderPhantoms(n: number, seed: number): Phantom[] {
+  return Array.from({ length: n }, (_, i) => renderPhantom({ seed: seed + i, size: SIZE, quality: ((i % 3) + 1) as 1 | 2 | 3 }));
 }
 
-describe('Selector on phantom fundus images', () => {
-  it('ranks held-out phantoms by their true quality', () => {
-    const train = phantoms(96, 1000);
-    const test = phantoms(48, 5000);
-    const sel = new Selector(selectorConfig('tiny', { members: 2, vit: { imageSize: 32, patch: 4 } }), 8);
-    const targets = train.quality.map(normalizeRating);
-    const losses: number[] = [];
+/** 8-bit RGB images -> (n, 32, 32, 3) in [−1, 1]. */
+function toImages(rgbs: readonly ArrayLike<number>[]): tf.Tensor4D {
+  const per = SIZE * SIZE * 3;
+  const data = new Float32Array(rgbs.length * per);
+  rgbs.forEach((rgb, i) => {
+    for (let j = 0; j < per; j++) data[i * per + j] = rgb[j] / 127.5 - 1;
+  });
+  return tf.tensor4d(data, [rgbs.length, SIZE, SIZE, 3]);
+}
+
+/** Each image rated once by the panel, raters taken in turn, as the loop's first round does. */
+function panelRatings(phantoms: readonly Phantom[], seed: number): number[] {
+  const panel = createPanel({ seed, raters: RATERS });
+  return phantoms.map((p, i) => panel.rate(RATERS[i % RATERS.length].id, p, p.caption, { quality: p.labels.quality, captionMatches: true }).quality);
+}
+
+/** Natural-image-like noise: random grids of 2…16 cells, upsampled and summed with amplitude ∝ cell size (≈ 1/f). */
+function smoothNoise(rng: Rng): Uint8ClampedArray {
+  const acc = new Float32Array(SIZE * SIZE * 3);
+  for (const cells of [2, 4, 8, 16]) {
+    const grid = Array.from({ length: cells * cells * 3 }, () => rng.next() - 0.5);
+    for (let y = 0; y < SIZE; y++) {
+      for (let x = 0; x < SIZE; x++) {
+        const g = (Math.floor((y * cells) / SIZE) * cells + Math.floor((x * cells) / SIZE)) * 3;
+        for (let c = 0; c < 3; c++) acc[(y * SIZE + x) * 3 + c] += grid[g + c] / cells;
+      }
+    }
+  }
+  return Uint8ClampedArray.from(acc, (v) => 128 + 200 * v);
+}
+
+/** Images the selector never saw anything like, each a different way of leaving the phantom domain. */
+function outOfDistribution(phantoms: readonly Phantom[], rng: Rng): Record<string, Uint8ClampedArray[]> {
+  const per = SIZE * SIZE;
+  return {
+    // same colours, no structure: every pixel of a phantom moved to a random place
+    'shuffled pixels': phantoms.map((p) => {
+      const order = rng.shuffle(Array.from({ length: per }, (_, k) => k));
+      const out = new Uint8ClampedArray(per * 3);
+      order.forEach((from, to) => out.set(p.rgb.subarray(from * 3, from * 3 + 3), to * 3));
+      return out;
+    }),
+    'smooth noise': phantoms.map(() => smoothNoise(rng)),
+    'uniform noise': phantoms.map(() => Uint8ClampedArray.from({ length: per * 3 }, () => rng.int(256))),
+    // same structure, another colour domain: the red fundus turned blue (RGB -> BGR)
+    'BGR phantoms': phantoms.map((p) => {
+      const out = new Uint8ClampedArray(per * 3);
+      for (let k = 0; k < per; k++) out.set([p.rgb[k * 3 + 2], p.rgb[k * 3 + 1], p.rgb[k * 3]], k * 3);
+      return out;
+    }),
+  };
+}
+
+function mean(a: ArrayLike<number>): number {
+  return Array.from(a).reduce((s, x) => s + x, 0) / a.length;
+}
+
+describe('Selector on phantom fundus images rated by the simulated panel', () => {
+  const trainSet = renderPhantoms(96, 1000);
+  const heldOut = renderPhantoms(48, 5000);
+  let sel: Selector;
+  let held: tf.Tensor4D;
+  let losses: number[];
+
+  beforeAll(() => {
+    const ratings = panelRatings(trainSet, 11);
+    const images = toImages(trainSet.map((p) => p.rgb));
+    held = toImages(heldOut.map((p) => p.rgb));
+    sel = new Selector(selectorConfig('tiny', { members: 3, vit: { imageSize: SIZE, patch: 4 } }), 8);
+    const targets = ratings.map(normalizeRating);
+    losses = [];
     for (let step = 0; step < 60; step++) {
-      const idx = Array.from({ length: 16 }, (_, i) => (step * 16 + i) % 96);
-      const batch = tf.gather(train.images, idx) as tf.Tensor4D;
+      const idx = Array.from({ length: 16 }, (_, i) => (step * 16 + i) % trainSet.length);
+      const batch = tf.gather(images, idx) as tf.Tensor4D;
       losses.push(sel.trainStep(batch, idx.map((i) => targets[i]), undefined, { learningRate: 2e-3 }));
       batch.dispose();
     }
-    const pred = sel.predict(test.images);
-    const rho = spearman(pred.score, test.quality);
-    const ece = expectedCalibrationError(pred.score, test.quality.map(normalizeRating));
-    const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
-    console.log(`phantom selector loss ${mean(losses.slice(0, 5)).toFixed(4)} -> ${mean(losses.slice(-5)).toFixed(4)}; held-out Spearman ${rho.toFixed(3)}; ECE ${ece.toFixed(3)}`);
-    expect(rho).toBeGreaterThanOrEqual(0.6);
-    tf.dispose([train.images, test.images]);
+    images.dispose();
+  });
+
+  afterAll(() => {
+    held.dispose();
     sel.dispose();
+  });
+
+  it('ranks held-out phantoms by their true quality', () => {
+    const truth = heldOut.map((p) => p.labels.quality);
+    const pred = sel.predict(held);
+    const rho = spearman(pred.score, truth);
+    const ece = expectedCalibrationError(pred.score, truth.map(normalizeRating));
+    console.log(`phantom selector (panel ratings) loss ${mean(losses.slice(0, 5)).toFixed(4)} -> ${mean(losses.slice(-5)).toFixed(4)}; held-out Spearman ${rho.toFixed(3)}; ECE ${ece.toFixed(3)}`);
+    expect(rho).toBeGreaterThanOrEqual(0.7);
+  });
+
+  // Known gap, kept as `it.failing` so the figures print on every run and the test flips when it closes.
+  // The ensemble's spread is not yet a reliable out-of-distribution signal: with seeds 8–12 the
+  // ratio to held-out phantoms swings from ×0.8 to ×3.7 on noise, and BGR phantoms get ×0.1–0.4 (every
+  // member confidently scores them ~0.05, which the judge agrees is their quality). Randomised prior
+  // functions per member (logit + β·frozen random member, β = 3) made noise ×2–5 on three seeds in a trial.
+  // When this test starts failing, make it an `it`.
+  it.failing('disagrees more on out-of-distribution images than on held-out phantoms', () => {
+    const inDist = sel.predict(held).uncertainty;
+    const results: { ratio: number; auc: number }[] = [];
+    const lines = [`ensemble std on held-out phantoms ${mean(inDist).toFixed(4)}`];
+    for (const [name, rgbs] of Object.entries(outOfDistribution(heldOut, new Rng(21)))) {
+      const images = toImages(rgbs);
+      const { score, uncertainty: ood } = sel.predict(images);
+      images.dispose();
+      // AUC of "uncertainty says out-of-distribution": 1 = every OOD image above every held-out one
+      const auc = rocAuc([...inDist, ...ood], [...inDist].map(() => 0).concat([...ood].map(() => 1)));
+      lines.push(`${name}: mean score ${mean(score).toFixed(3)}, std ${mean(ood).toFixed(4)} (×${(mean(ood) / mean(inDist)).toFixed(2)}), detection AUC ${auc.toFixed(3)}`);
+      results.push({ ratio: mean(ood) / mean(inDist), auc });
+    }
+    console.log(lines.join('\n'));
+    for (const r of results) {
+      expect(r.ratio).toBeGreaterThan(1.5);
+      expect(r.auc).toBeGreaterThanOrEqual(0.75);
+    }
   });
 });
