@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { geluTanh as gelu, gflops, initBackend, matMulFlops, shutdownBackend, timeStep } from '@forge/ml';
+import { geluTanh as gelu, gflops, initBackend, matMulFlops, profileKernels, shutdownBackend, timeStep } from '@forge/ml';
+import { median } from './harness';
+import { nativeStep } from './ml-native-step';
 
 // One backend configuration per process (two wasm modules cannot share a process: stock kernels
 // bind their C functions to the last module initialised). ml.bench.ts runs this file as a child:
@@ -29,7 +31,8 @@ export interface ProbeResult {
   backend: string;
   threads: number;
   gflops: Record<string, number>;
-  step?: { ms: number; gflops: number };
+  /** Median step time and, per run, the step's time paired with its native equivalent measured right after (ml-native-step.ts). */
+  step?: { ms: number; gflops: number; pairs: { wasmMs: number; nativeMs: number }[] };
 }
 
 /**
@@ -87,8 +90,16 @@ async function main(): Promise<void> {
   }
   if (request.step) {
     const step = referenceStep();
-    const timing = await timeStep(step, { runs: request.backend === 'wasm' && !request.kernelOverrides ? 1 : request.runs, warmup: 1 });
-    result.step = { ms: timing.medianMs, gflops: gflops(referenceStepFlops(), timing.medianMs) };
+    step();
+    const { matMuls } = profileKernels(step);
+    const runs = request.backend === 'wasm' && !request.kernelOverrides ? 1 : request.runs;
+    const pairs: { wasmMs: number; nativeMs: number }[] = [];
+    for (let r = 0; r < runs; r++) {
+      const timing = await timeStep(step, { runs: 1, warmup: 0 });
+      pairs.push({ wasmMs: timing.medianMs, nativeMs: nativeStep(matMuls).ms });
+    }
+    const ms = median(pairs.map((p) => p.wasmMs));
+    result.step = { ms, gflops: gflops(referenceStepFlops(), ms), pairs };
   }
   await shutdownBackend();
   process.stdout.write(JSON.stringify(result) + '\n');

@@ -1,13 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { measureNativeSgemm } from '@forge/native-sgemm';
-import { Benchmark, BenchOptions, BenchRow, compared } from './harness';
-import { REFERENCE_STEP, type MatMulCase, type ProbeRequest, type ProbeResult } from './ml-matmul-probe';
+import { Benchmark, BenchOptions, BenchRow, compared, median } from './harness';
+import { REFERENCE_STEP, referenceStepFlops, type MatMulCase, type ProbeRequest, type ProbeResult } from './ml-matmul-probe';
+import type { StepModel, StepProbeRequest, StepProbeResult } from './ml-step-probe';
 
 // matMul GFLOP/s of our fixed wasm backend (1 and 2 threads) against stock wasm, the plain JS
 // cpu backend and native OpenBLAS SGEMM, all measured in this run. Ratios are ours / native at
 // the same thread count; batched products are compared with one native GEMM of the same
 // (batch·M) × N × K.
+//
+// Training steps of the loop's demo models (DiT generator, ViT selector) on the production backend
+// configuration, each run paired with the native time of the same step's matrix products
+// (ml-native-step.ts); the ratio is the median of the per-run ratios. A kernel profile of the step
+// says where the rest goes.
 //
 // Model figures (training steps/s, samples/s) come from `benchmarkModels` when @forge/ml exports
 // it: `(options: {runs, quick, log}) => Promise<{name, value, unit, baseline?}[]>`.
@@ -35,16 +41,18 @@ const VARIANTS: Variant[] = [
   { label: 'cpu (JS)', request: { backend: 'cpu', threads: 1, kernelOverrides: false }, nativeThreads: 1 },
 ];
 
-function probe(request: ProbeRequest): ProbeResult {
-  const script = path.join(__dirname, 'ml-matmul-probe.ts');
+function runChild<T>(file: string, request: unknown): T {
+  const script = path.join(__dirname, file);
   const out = execFileSync(process.execPath, ['-r', '@swc-node/register', script, JSON.stringify(request)], {
     encoding: 'utf8',
     env: { ...process.env, SWC_NODE_PROJECT: process.env.SWC_NODE_PROJECT ?? path.resolve(__dirname, '../../../tsconfig.base.json') },
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,
   });
-  return JSON.parse(out.trim().split('\n').pop() as string) as ProbeResult;
+  return JSON.parse(out.trim().split('\n').pop() as string) as T;
 }
+
+const probe = (request: ProbeRequest) => runChild<ProbeResult>('ml-matmul-probe.ts', request);
 
 async function matMulRows(options: BenchOptions): Promise<BenchRow[]> {
   const cases = options.quick ? CASES.filter((c) => !c.name.includes('[48,256,256]')) : CASES;
@@ -58,14 +66,6 @@ async function matMulRows(options: BenchOptions): Promise<BenchRow[]> {
         options.log(`native SGEMM skipped: ${(err as Error).message}`);
         break;
       }
-    }
-  }
-  const stepBaseline = new Map<number, number>();
-  for (const threads of [1, 2]) {
-    try {
-      stepBaseline.set(threads, measureNativeSgemm(REFERENCE_STEP.batch * REFERENCE_STEP.tokens, 4 * REFERENCE_STEP.dim, REFERENCE_STEP.dim, threads, options.runs).gflops);
-    } catch {
-      break;
     }
   }
   const rows: BenchRow[] = [];
@@ -91,9 +91,49 @@ async function matMulRows(options: BenchOptions): Promise<BenchRow[]> {
       const { layers, dim, tokens, batch } = REFERENCE_STEP;
       const label = `reference training step (${layers}×transformer D${dim}, ${batch}×${tokens} tokens) ${variant.label} (${result.threads} thr)`;
       rows.push({ name: `${label} time`, value: result.step.ms, unit: 'ms' });
-      // Baseline: native SGEMM at the step's dominant shape (the MLP GEMM), same thread count.
-      const baseline = stepBaseline.get(variant.nativeThreads);
-      rows.push(baseline === undefined ? { name: label, value: result.step.gflops, unit: 'GFLOP/s' } : compared(label, result.step.gflops, 'GFLOP/s', baseline));
+      // Baseline: the step's own products on OpenBLAS (best of 1 and 2 threads), paired run by run.
+      const flops = referenceStepFlops();
+      const nativeMs = median(result.step.pairs.map((p) => p.nativeMs));
+      const ratio = median(result.step.pairs.map((p) => p.nativeMs / p.wasmMs));
+      rows.push({ name: `${label} vs its products on native OpenBLAS`, value: result.step.gflops, unit: 'GFLOP/s', baseline: flops / (nativeMs * 1e6), ratio });
+    }
+  }
+  return rows;
+}
+
+const STEP_MODELS: StepModel[] = ['dit-demo', 'vit-demo'];
+/** Kernels listed per step besides the totals. */
+const TOP_KERNELS = 6;
+
+function defaultThreads(): number {
+  const raw = process.env.FORGE_ML_THREADS;
+  return raw ? Number(raw) : 2;
+}
+
+async function trainingStepRows(options: BenchOptions): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const model of STEP_MODELS) {
+    const request: StepProbeRequest = { model, threads: defaultThreads(), runs: options.runs, steps: options.quick ? 3 : 5 };
+    options.log(`ml bench: training step ${model} (${request.runs} runs of ${request.steps} steps, each paired with native)`);
+    let result: StepProbeResult;
+    try {
+      result = runChild<StepProbeResult>('ml-step-probe.ts', request);
+    } catch (err) {
+      options.log(`training step ${model} skipped: ${(err as Error).message}`);
+      continue;
+    }
+    const label = `training step ${result.label}, wasm ${result.threads}t`;
+    const wasmMs = median(result.runs.map((r) => r.wasmMs));
+    const nativeMs = median(result.runs.map((r) => r.nativeMs));
+    const ratio = median(result.runs.map((r) => r.nativeMs / r.wasmMs));
+    rows.push({ name: `${label} vs native products`, value: 1000 / wasmMs, unit: 'steps/s', baseline: 1000 / nativeMs, ratio });
+    rows.push({ name: `${label} vs native products on 2 threads only`, value: 1000 / wasmMs, unit: 'steps/s', baseline: 1000 / median(result.runs.map((r) => r.native2Ms)), ratio: median(result.runs.map((r) => r.native2Ms / r.wasmMs)) });
+    const p = result.profile;
+    rows.push({ name: `${label} profiled: kernel calls per step`, value: p.kernelCalls, unit: 'calls' });
+    rows.push({ name: `${label} profiled: matMul share (${(p.matMulFlops / (p.matMulMs * 1e6)).toFixed(1)} GFLOP/s)`, value: (100 * p.matMulMs) / p.stepMs, unit: '% of step' });
+    rows.push({ name: `${label} profiled: outside kernels (tfjs bookkeeping)`, value: (100 * (p.stepMs - p.kernelMs)) / p.stepMs, unit: '% of step' });
+    for (const k of p.kernels.slice(0, TOP_KERNELS)) {
+      rows.push({ name: `${label} profiled: ${k.name} (${k.calls} calls, ${k.rate.toFixed(1)} ${k.rateUnit})`, value: (100 * k.ms) / p.stepMs, unit: '% of step' });
     }
   }
   return rows;
@@ -103,9 +143,9 @@ type ModelBench = (options: { runs: number; quick: boolean; log: (line: string) 
 
 export const benchmark: Benchmark = {
   name: 'ml',
-  description: 'matMul GFLOP/s: stock vs fixed wasm (1 and 2 threads) vs cpu vs native OpenBLAS; model figures when available',
+  description: 'matMul GFLOP/s: stock vs fixed wasm (1 and 2 threads) vs cpu vs native OpenBLAS; demo DiT/ViT training steps vs their products on native; model figures',
   async run(options) {
-    const rows = await matMulRows(options);
+    const rows = [...(await matMulRows(options)), ...(await trainingStepRows(options))];
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const ml = require('@forge/ml') as { benchmarkModels?: ModelBench; initBackend(): Promise<unknown>; shutdownBackend(): Promise<void> };
     if (typeof ml.benchmarkModels === 'function') {

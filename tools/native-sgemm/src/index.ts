@@ -54,3 +54,37 @@ export function measureNativeSgemm(m: number, n: number, k: number, threads: num
   const parsed = JSON.parse(out.trim()) as NativeSgemmResult;
   return { m: parsed.m, n: parsed.n, k: parsed.k, threads: parsed.threads, gflops: parsed.gflops };
 }
+
+/** One (batched) product as the native program times it: `batch` × op(A)[M,K]·op(B)[K,N]. */
+export interface NativeProduct {
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  transposeA: boolean;
+  transposeB: boolean;
+  /** False when one A is shared by the whole batch. */
+  batchedA: boolean;
+  /** False when one B is shared by the whole batch. */
+  batchedB: boolean;
+}
+
+/**
+ * Median milliseconds of one call of each product with OpenBLAS on `threads` threads (batched
+ * products loop over cblas_sgemm, as a BLAS-backed framework does), in the order given.
+ */
+export function measureNativeProducts(products: readonly NativeProduct[], threads: number, options: { runs?: number; minMs?: number } = {}): number[] {
+  if (products.length === 0) return [];
+  for (const p of products) {
+    if (![p.batch, p.m, p.n, p.k].every((d) => Number.isInteger(d) && d > 0)) throw Object.assign(new Error(`measureNativeProducts: sizes must be positive integers, got ${JSON.stringify(p)}`), { code: 'INVALID_INPUT' });
+  }
+  const input = products.map((p) => [p.batch, p.m, p.n, p.k, +p.transposeA, +p.transposeB, +p.batchedA, +p.batchedB].join(' ')).join('\n') + '\n';
+  const out = execFileSync(nativeSgemmBinary(), ['--list', String(threads), String(options.runs ?? 3), String(options.minMs ?? 20)], {
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads) },
+  });
+  const lines = out.trim().split('\n');
+  if (lines.length !== products.length) throw new Error(`native SGEMM printed ${lines.length} results for ${products.length} products`);
+  return lines.map((l) => (JSON.parse(l) as { ms: number }).ms);
+}

@@ -2,7 +2,8 @@ import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { loadSimdModule, loadThreadedSimdModule, unrefWorkers, WasmModule } from './wasm-module-loader';
+import { loadSimdModule, loadThreadedSimdModule, threadedSimdWasmFile, unrefWorkers, WasmModule } from './wasm-module-loader';
+import { closeThreadGate, openThreadGate, setActiveThreadGate } from './thread-gate';
 import { registerWasmKernelOverrides } from './kernels';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -31,6 +32,11 @@ export interface InitBackendOptions {
    * benchmarks comparing against them should want.
    */
   kernelOverrides?: boolean;
+  /**
+   * With more than one thread, give the thread pool only to work that pays for waking it (large
+   * matrix products); default true. `false` lets every op use the pool (stock behaviour).
+   */
+  gateThreads?: boolean;
   /** Where the one start-up line goes; default stderr. */
   log?: (line: string) => void;
 }
@@ -80,6 +86,7 @@ export function backendInfo(): BackendInfo {
  */
 export async function shutdownBackend(): Promise<void> {
   if (current) await current.catch(() => undefined);
+  openThreadGate();
   if (info && tf.findBackend(info.name)) tf.removeBackend(info.name);
   current = undefined;
   info = undefined;
@@ -100,7 +107,7 @@ async function start(options: InitBackendOptions): Promise<BackendInfo> {
   }
   if (prefer === undefined || prefer === 'wasm') {
     try {
-      return await startWasm(options.threads ?? threadsFromEnvironment(), options.kernelOverrides ?? true);
+      return await startWasm(options.threads ?? threadsFromEnvironment(), options.kernelOverrides ?? true, options.gateThreads ?? true);
     } catch (err) {
       if (prefer === 'wasm') throw err;
       (options.log ?? ((l: string) => process.stderr.write(l + '\n')))(`ml backend: wasm failed to start (${(err as Error).message}); using cpu`);
@@ -137,7 +144,7 @@ async function tryNative(): Promise<BackendInfo | undefined> {
   return undefined;
 }
 
-async function startWasm(requestedThreads: number, overrides: boolean): Promise<BackendInfo> {
+async function startWasm(requestedThreads: number, overrides: boolean, gateThreads: boolean): Promise<BackendInfo> {
   // The C++ side runs at most 4 threads; more than the machine's cores would only contend.
   const threads = Math.max(1, Math.min(Math.floor(requestedThreads), 4, os.cpus().length));
   let module: WasmModule;
@@ -165,5 +172,9 @@ async function startWasm(requestedThreads: number, overrides: boolean): Promise<
   wasmModule = module;
   unrefWorkers(module);
   const actualThreads = module.tfjs.getThreadsCount();
-  return { name: 'wasm', threads: actualThreads, simd: true, version: `@tensorflow/tfjs-backend-wasm@${WASM_PACKAGE_VERSION} (${build}${overrides ? ', kernel overrides' : ', stock kernels'})` };
+  // Small ops run on the calling thread; our GEMM opens the pool for large products.
+  const gate = gateThreads && overrides && build === 'threaded-simd' ? closeThreadGate(module, threadedSimdWasmFile()) : undefined;
+  setActiveThreadGate(module, gate);
+  const threading = actualThreads > 1 ? (gate ? ', threads for large products' : ', threads for every op') : '';
+  return { name: 'wasm', threads: actualThreads, simd: true, version: `@tensorflow/tfjs-backend-wasm@${WASM_PACKAGE_VERSION} (${build}${overrides ? ', kernel overrides' : ', stock kernels'}${threading})` };
 }

@@ -3,3 +3,5 @@ export type { BackendInfo, BackendName, InitBackendOptions } from './backend';
 export { geluTanh } from './gelu';
 export { timeStep, matMulFlops, gflops } from './timing';
 export type { StepTiming } from './timing';
+export { profileKernels } from './kernel-profile';
+export type { KernelProfile, KernelStats, MatMulCall, ProfileOptions } from './kernel-profile';

@@ -30,6 +30,10 @@ export function wasmOutDir(): string {
   return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js'));
 }
 
+export function threadedSimdWasmFile(): string {
+  return path.join(wasmOutDir(), 'tfjs-backend-wasm-threaded-simd.wasm');
+}
+
 /**
  * The pthread worker script ships as a JS string meant for a Blob URL, which `worker_threads`
  * cannot load. Emscripten creates its workers with `new Worker(path)` through the global
@@ -87,7 +91,7 @@ export async function loadThreadedSimdModule(threads: number): Promise<WasmModul
   try {
     const module = await factory({
       locateFile: (file: string) => {
-        if (file.endsWith('.wasm')) return path.join(dir, 'tfjs-backend-wasm-threaded-simd.wasm');
+        if (file.endsWith('.wasm')) return threadedSimdWasmFile();
         return path.join(dir, file);
       },
       // Workers importScripts() this path with fs, so it must be a real file.
