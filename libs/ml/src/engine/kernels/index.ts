@@ -1,8 +1,9 @@
-import { getKernel, KernelConfig, registerKernel, Sum, Mean, Transpose, unregisterKernel } from '@tensorflow/tfjs-core';
+import { GatherV2, getKernel, KernelConfig, registerKernel, Sum, Mean, Transpose, unregisterKernel } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './batch-mat-mul';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { depthwiseConv2dBackpropFilterConfig, depthwiseConv2dBackpropInputConfig } from './depthwise-conv2d-backprop';
 import { fusedMatMulConfig } from './fused-mat-mul';
+import { makeGatherConfig } from './gather';
 import { identityConfig } from './identity';
 import { makeMeanConfig, makeSumConfig } from './reduce';
 import { makeTransposeConfig } from './transpose';
@@ -31,6 +32,7 @@ export function registerWasmKernelOverrides(): void {
     depthwiseConv2dBackpropFilterConfig,
     depthwiseConv2dBackpropInputConfig,
     unsortedSegmentSumConfig,
+    makeGatherConfig(stock(GatherV2)),
   ];
   for (const config of overrides) {
     if (stock(config.kernelName)) unregisterKernel(config.kernelName, 'wasm');

@@ -231,6 +231,31 @@ describe('UnsortedSegmentSum (the gradient of gather)', () => {
   });
 });
 
+describe('GatherV2', () => {
+  const cases: [string, number[], number[], number][] = [
+    ['rows of images (axis 0, repeats)', [9, 5, 3, 2], [4, 0, 4, 8, 1], 0],
+    ['a middle axis, 2-D indices', [3, 7, 5], [6, 0, 2, 6, 1, 1], 1],
+    ['the last axis', [4, 6], [5, 0, 3], 1],
+  ];
+  for (const [name, shape, ids, axis] of cases) {
+    it(`${name}: values and gradient`, async () => {
+      const make = fixture([shape]);
+      const idxShape = name.includes('2-D') ? [2, ids.length / 2] : [ids.length];
+      await expectParity(() => {
+        const [x] = make();
+        const idx = tf.tensor(ids, idxShape, 'int32');
+        return [tf.gather(x, idx, axis), tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.gather(t, idx, axis))))(x)];
+      });
+    });
+  }
+  it('gathers int32 values', async () => {
+    await expectParity(() => tf.cast(tf.gather(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), tf.tensor1d([2, 0], 'int32')), 'float32'));
+  });
+  it('refuses an index outside the axis', () => {
+    expect(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 3], 'int32'))).toThrow(/index value 3 is not in \[0, 2\]/);
+  });
+});
+
 describe('gelu', () => {
   it('equals the tanh form and its gradient', async () => {
     const make = fixture([[257]]);
