@@ -1,6 +1,7 @@
 import { BatchMatMul, BatchMatMulAttrs, broadcast_util, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { parallel } from '../thread-gate';
+import { simdGemmFor } from './simd-gemm';
 import { fastTranspose } from './transpose';
 import { aliasId, cFunction, dataOf, forgetCachedOperators, releaseAlias, shapeBytes, sizeOf } from './wasm-heap';
 
@@ -91,6 +92,8 @@ export function batchMatMulFast(backend: BackendWasm, a: TensorInfo, b: TensorIn
     return broadcastThenMultiply(backend, out, a, b, transposeA, transposeB, outBatchDims);
   }
 
+  if (batch * m * n * k < PARALLEL_MIN_MACS && simdProduct(backend, out, a, b, transposeA, transposeB, batchA, batchB, batch, m, n, k)) return out;
+
   const opA = materialise(backend, a, transposeA);
   const opB = materialise(backend, b, transposeB);
   try {
@@ -128,6 +131,35 @@ export function batchMatMulFast(backend: BackendWasm, a: TensorInfo, b: TensorIn
     if (opB.owned) backend.disposeData(opB.t.dataId);
   }
   return out;
+}
+
+/**
+ * Products below the threading threshold run on our SIMD kernel (simd-gemm.ts) in one call:
+ * transposed A through strides, transposed B through a per-slice scratch copy, shared operands
+ * with a zero batch stride. False when the kernel module is not available.
+ */
+function simdProduct(backend: BackendWasm, out: TensorInfo, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, batchA: number, batchB: number, batch: number, m: number, n: number, k: number): boolean {
+  const kernel = simdGemmFor(backend);
+  if (!kernel) return false;
+  const scratch = transposeB ? backend.makeOutput([k * n], 'float32') : undefined;
+  try {
+    const aAt = dataOf(backend, a).memoryOffset;
+    const bAt = dataOf(backend, b).memoryOffset;
+    const cAt = dataOf(backend, out).memoryOffset;
+    const ars = transposeA ? 1 : k;
+    const acs = transposeA ? m : 1;
+    const ldb = transposeB ? k : n;
+    const scratchAt = scratch ? dataOf(backend, scratch).memoryOffset : 0;
+    if (batchB === 1 && !transposeA) {
+      // A shared right operand: the batch of A folds into rows, one product.
+      kernel.gemmBatched(aAt, bAt, cAt, 1, 0, 0, 0, batchA * m, n, k, ars, acs, ldb, n, transposeB ? 1 : 0, scratchAt);
+    } else {
+      kernel.gemmBatched(aAt, bAt, cAt, batch, batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n, m * n, m, n, k, ars, acs, ldb, n, transposeB ? 1 : 0, scratchAt);
+    }
+  } finally {
+    if (scratch) backend.disposeData(scratch.dataId);
+  }
+  return true;
 }
 
 /** Rare case: both operands batched but only partly broadcast. Tiles them to the full batch first. */

@@ -119,6 +119,29 @@ describe('BatchMatMul', () => {
   });
 });
 
+describe('BatchMatMul large enough for the XNNPACK path (≥ 2^25 multiply-adds)', () => {
+  // Smaller products run on our SIMD kernel; these go through XNNPACK (with threads when the
+  // backend has them), including its packed-operand cache.
+  for (const transposeA of [false, true]) {
+    for (const transposeB of [false, true]) {
+      it(`[256,512]·[512,256] transposeA=${transposeA} transposeB=${transposeB}`, async () => {
+        const make = fixture([transposeA ? [512, 256] : [256, 512], transposeB ? [256, 512] : [512, 256]]);
+        await expectParity(() => {
+          const [a, b] = make();
+          return tf.matMul(a, b, transposeA, transposeB);
+        });
+      });
+    }
+  }
+  it('does not reuse a packed right operand across large reshaped views of one buffer', async () => {
+    const make = fixture([[256, 256], [256, 512], [256, 512]]);
+    await expectParity(() => {
+      const [x1, w, x2] = make();
+      return [tf.matMul(x1, w), tf.matMul(x2, tf.reshape(w, [512, 256])), tf.matMul(x1, w)];
+    });
+  });
+});
+
 describe('Transpose', () => {
   const cases: [number[], number[]][] = [
     [[37, 23], [1, 0]],

@@ -1,0 +1,123 @@
+// A small WebAssembly assembler: enough to build kernel modules at run time that import the
+// tfjs wasm backend's memory and work on its tensors in place (no toolchain, nothing prebuilt).
+// Instructions are byte arrays; functions take i32 parameters and return nothing.
+
+export type Code = number[];
+
+export const I32 = 0x7f;
+export const F32 = 0x7d;
+export const V128 = 0x7b;
+export type ValueType = typeof I32 | typeof F32 | typeof V128;
+
+function uleb(value: number): number[] {
+  const out: number[] = [];
+  let v = value >>> 0;
+  do {
+    let byte = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (v !== 0);
+  return out;
+}
+
+function sleb(value: number): number[] {
+  const out: number[] = [];
+  let v = value | 0;
+  for (;;) {
+    const byte = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+const simd = (op: number, ...rest: number[]): Code => [0xfd, ...uleb(op), ...rest];
+/** Memory argument: alignment exponent and constant byte offset. */
+const memarg = (align: number, offset: number): number[] => [align, ...uleb(offset)];
+
+export const op = {
+  get: (i: number): Code => [0x20, ...uleb(i)],
+  set: (i: number): Code => [0x21, ...uleb(i)],
+  tee: (i: number): Code => [0x22, ...uleb(i)],
+  i32: (v: number): Code => [0x41, ...sleb(v)],
+  f32: (v: number): Code => [0x43, ...new Uint8Array(new Float32Array([v]).buffer)],
+  add: [0x6a] as Code,
+  sub: [0x6b] as Code,
+  mul: [0x6c] as Code,
+  shl: [0x74] as Code,
+  eqz: [0x45] as Code,
+  ltS: [0x48] as Code,
+  geS: [0x4e] as Code,
+  f32Load: (offset = 0): Code => [0x2a, ...memarg(2, offset)],
+  f32Store: (offset = 0): Code => [0x38, ...memarg(2, offset)],
+  f32Add: [0x92] as Code,
+  f32Sub: [0x93] as Code,
+  f32Mul: [0x94] as Code,
+  v128Load: (offset = 0): Code => simd(0x00, ...memarg(2, offset)),
+  v128Store: (offset = 0): Code => simd(0x0b, ...memarg(2, offset)),
+  v128Load32Splat: (offset = 0): Code => simd(0x09, ...memarg(2, offset)),
+  f32x4Splat: simd(0x13),
+  f32x4Add: simd(0xe4),
+  f32x4Sub: simd(0xe5),
+  f32x4Mul: simd(0xe6),
+  f32x4ExtractLane: (lane: number): Code => simd(0x1f, lane),
+  /** A block whose label `br 0` leaves. */
+  block: (...body: Code[]): Code => [0x02, 0x40, ...body.flat(), 0x0b],
+  /** A loop whose label `br 0` repeats. */
+  loop: (...body: Code[]): Code => [0x03, 0x40, ...body.flat(), 0x0b],
+  if: (...body: Code[]): Code => [0x04, 0x40, ...body.flat(), 0x0b],
+  ifElse: (then: Code[], otherwise: Code[]): Code => [0x04, 0x40, ...then.flat(), 0x05, ...otherwise.flat(), 0x0b],
+  br: (depth: number): Code => [0x0c, ...uleb(depth)],
+  brIf: (depth: number): Code => [0x0d, ...uleb(depth)],
+  call: (index: number): Code => [0x10, ...uleb(index)],
+  return: [0x0f] as Code,
+};
+
+export interface FunctionDef {
+  name: string;
+  /** i32 parameters. */
+  params: number;
+  locals: ValueType[];
+  body: Code[];
+}
+
+function section(id: number, content: number[]): number[] {
+  return [id, ...uleb(content.length), ...content];
+}
+
+function vector(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+function name(text: string): number[] {
+  const bytes = [...Buffer.from(text, 'utf8')];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+/** A module importing `env.memory` (shared when the backend's memory is) and exporting `functions`. */
+export function assemble(functions: FunctionDef[], sharedMemory: boolean): Uint8Array {
+  const types = [...new Set(functions.map((f) => f.params))];
+  const typeSection = vector(types.map((n) => [0x60, ...vector(new Array(n).fill([I32])), 0]));
+  // Shared memory needs a maximum; 65536 pages (4 GiB) admits whatever the backend declared.
+  const limits = sharedMemory ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
+  const importSection = vector([[...name('env'), ...name('memory'), 0x02, ...limits]]);
+  const functionSection = vector(functions.map((f) => uleb(types.indexOf(f.params))));
+  const exportSection = vector(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]));
+  const bodies = functions.map((f) => {
+    const locals = vector(f.locals.map((t) => [1, t]));
+    const body = [...locals, ...f.body.flat(), 0x0b];
+    return [...uleb(body.length), ...body];
+  });
+  return Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, typeSection),
+    ...section(2, importSection),
+    ...section(3, functionSection),
+    ...section(7, exportSection),
+    ...section(10, vector(bodies)),
+  ]);
+}
