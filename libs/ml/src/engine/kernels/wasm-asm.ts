@@ -99,7 +99,7 @@ function name(text: string): number[] {
 }
 
 /** A module importing `env.memory` (shared when the backend's memory is) and exporting `functions`. */
-export function assemble(functions: FunctionDef[], sharedMemory: boolean): Uint8Array {
+export function assemble(functions: FunctionDef[], sharedMemory: boolean): Uint8Array<ArrayBuffer> {
   const types = [...new Set(functions.map((f) => f.params))];
   const typeSection = vector(types.map((n) => [0x60, ...vector(new Array(n).fill([I32])), 0]));
   // Shared memory needs a maximum; 65536 pages (4 GiB) admits whatever the backend declared.
