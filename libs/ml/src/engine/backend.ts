@@ -5,6 +5,7 @@ import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { loadSimdModule, loadThreadedSimdModule, threadedSimdWasmFile, unrefWorkers, WasmModule } from './wasm-module-loader';
 import { closeThreadGate, openThreadGate, setActiveThreadGate } from './thread-gate';
 import { registerWasmKernelOverrides } from './kernels';
+import { registerFusedOptimizerKernels } from './kernels/fused-optimizer';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -99,6 +100,7 @@ export function activeWasmModule(): WasmModule | undefined {
 }
 
 async function start(options: InitBackendOptions): Promise<BackendInfo> {
+  registerFusedOptimizerKernels();
   const prefer = options.prefer;
   if (prefer === undefined || prefer === 'tensorflow') {
     const native = await tryNative();

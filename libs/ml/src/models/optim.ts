@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedAdamStep, hasFusedOptimizer } from '../engine';
 import './params';
 
 export interface OptimizerConfig {
@@ -31,10 +32,16 @@ export interface StepResult {
 /**
  * Adam / AdamW over an explicit variable list, with global-norm clipping.
  * Frozen parts of a model are simply left out of `vars`.
+ *
+ * On the wasm and cpu backends the whole update (clipping, moments, bias correction, decay) is one
+ * fused kernel call (engine `fusedAdamStep`); elsewhere it runs as tfjs ops (tf.train.adam). Both
+ * compute the same update and export the same state.
  */
 export class Trainer {
   readonly config: OptimizerConfig;
-  private readonly optimizer: tf.AdamOptimizer;
+  private readonly optimizer: tf.AdamOptimizer | undefined;
+  /** Fused path: Adam's moments, created at the first step. */
+  private moments: { m: tf.Tensor[]; v: tf.Tensor[] } | undefined;
   steps = 0;
 
   constructor(private readonly vars: tf.Variable[], config: Partial<OptimizerConfig> = {}) {
@@ -42,20 +49,15 @@ export class Trainer {
     const c = this.config;
     if (!(c.learningRate > 0)) throw Object.assign(new Error(`Trainer: learningRate must be > 0, got ${c.learningRate}`), { code: 'INVALID_INPUT' });
     if (vars.length === 0) throw Object.assign(new Error('Trainer: no trainable variables'), { code: 'INVALID_INPUT' });
-    this.optimizer = tf.train.adam(c.learningRate, c.beta1, c.beta2, c.epsilon);
+    this.optimizer = hasFusedOptimizer() ? undefined : tf.train.adam(c.learningRate, c.beta1, c.beta2, c.epsilon);
   }
 
   /** One optimisation step on `lossFn` (run inside a tidy); returns the loss before the update. */
   step(lossFn: () => tf.Scalar): StepResult {
     const [loss, norm] = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(lossFn, this.vars);
-      const clipped = clipByGlobalNorm(grads, this.config.clipNorm);
-      this.optimizer.applyGradients(Object.entries(clipped.grads).map(([name, tensor]) => ({ name, tensor })));
-      if (this.config.weightDecay > 0) {
-        const keep = 1 - this.config.learningRate * this.config.weightDecay;
-        for (const v of this.vars) if (v.rank >= 2) v.assign(tf.mul(v, keep));
-      }
-      return [value, clipped.norm];
+      const gradNorm = this.optimizer ? this.applyWithOps(grads) : this.applyFused(grads);
+      return [value, gradNorm];
     });
     const out = { loss: loss.dataSync()[0], gradNorm: norm.dataSync()[0] };
     loss.dispose();
@@ -64,15 +66,60 @@ export class Trainer {
     return out;
   }
 
+  private applyWithOps(grads: tf.NamedTensorMap): tf.Scalar {
+    const clipped = clipByGlobalNorm(grads, this.config.clipNorm);
+    (this.optimizer as tf.AdamOptimizer).applyGradients(Object.entries(clipped.grads).map(([name, tensor]) => ({ name, tensor })));
+    if (this.config.weightDecay > 0) {
+      const keep = 1 - this.config.learningRate * this.config.weightDecay;
+      for (const v of this.vars) if (v.rank >= 2) v.assign(tf.mul(v, keep));
+    }
+    return clipped.norm;
+  }
+
+  private applyFused(grads: tf.NamedTensorMap): tf.Scalar {
+    const c = this.config;
+    const moments = (this.moments ??= { m: this.vars.map((v) => tf.keep(tf.zerosLike(v))), v: this.vars.map((v) => tf.keep(tf.zerosLike(v))) });
+    const decayKeep = c.weightDecay > 0 ? 1 - c.learningRate * c.weightDecay : 1;
+    // Variables the loss does not reach get no gradient: like tf.train.adam, leave them and their
+    // moments alone (decoupled decay still applies, as on the op path).
+    const active = this.vars.map((v, i) => i).filter((i) => grads[this.vars[i].name] !== undefined);
+    const pick = <T>(xs: readonly T[]) => active.map((i) => xs[i]);
+    const out = fusedAdamStep(pick(this.vars), active.map((i) => grads[this.vars[i].name]), pick(moments.m), pick(moments.v), {
+      learningRate: c.learningRate,
+      beta1: c.beta1,
+      beta2: c.beta2,
+      epsilon: c.epsilon,
+      step: this.steps + 1,
+      clipNorm: c.clipNorm,
+      keep: active.map((i) => (this.vars[i].rank >= 2 ? decayKeep : 1)),
+    });
+    active.forEach((i, k) => {
+      this.vars[i].assign(out.params[k]);
+      moments.m[i].dispose();
+      moments.v[i].dispose();
+      moments.m[i] = tf.keep(out.firstMoments[k]);
+      moments.v[i] = tf.keep(out.secondMoments[k]);
+    });
+    if (decayKeep !== 1) for (const v of this.vars) if (v.rank >= 2 && grads[v.name] === undefined) v.assign(tf.mul(v, decayKeep));
+    return out.norm;
+  }
+
   /**
    * Adam's step count and moments as fresh tensors ("iterations", "m/<i>", "v/<i>" in variable
    * order), so a resumed run continues exactly; the caller disposes them.
    */
   async exportState(): Promise<tf.NamedTensorMap> {
+    const name = (kind: 'm' | 'v', i: number) => `${kind}/${String(i).padStart(4, '0')}`;
+    if (!this.optimizer) {
+      const out: tf.NamedTensorMap = { iterations: tf.scalar(this.steps, 'int32') };
+      this.moments?.m.forEach((t, i) => (out[name('m', i)] = t.clone()));
+      this.moments?.v.forEach((t, i) => (out[name('v', i)] = t.clone()));
+      return out;
+    }
     const [iterations, ...moments] = await this.optimizer.getWeights();
     const half = moments.length / 2;
     const out: tf.NamedTensorMap = { iterations: iterations.tensor };
-    moments.forEach((w, i) => (out[`${i < half ? 'm' : 'v'}/${String(i % half).padStart(4, '0')}`] = w.tensor.clone()));
+    moments.forEach((w, i) => (out[name(i < half ? 'm' : 'v', i % half)] = w.tensor.clone()));
     return out;
   }
 
@@ -88,11 +135,21 @@ export class Trainer {
     if (!state.iterations || m.length !== v.length || (m.length !== 0 && m.length !== this.vars.length)) {
       throw Object.assign(new Error(`Trainer.importState: expected iterations and ${this.vars.length} first and second moments, got ${m.length} and ${v.length}`), { code: 'INVALID_INPUT' });
     }
-    await this.optimizer.setWeights([{ name: 'iter', tensor: state.iterations }, ...m, ...v]);
-    this.steps = (await state.iterations.data())[0];
+    m.forEach((w, i) => {
+      if (!tf.util.arraysEqual(w.tensor.shape, this.vars[i].shape)) throw Object.assign(new Error(`Trainer.importState: moment ${w.name} is ${JSON.stringify(w.tensor.shape)}, the variable ${JSON.stringify(this.vars[i].shape)}`), { code: 'INVALID_INPUT' });
+    });
+    const iterations = (await state.iterations.data())[0];
+    if (this.optimizer) await this.optimizer.setWeights([{ name: 'iter', tensor: state.iterations }, ...m, ...v]);
+    else {
+      if (this.moments) tf.dispose([...this.moments.m, ...this.moments.v]);
+      this.moments = m.length === 0 ? undefined : { m: m.map((w) => tf.keep(w.tensor.clone())), v: v.map((w) => tf.keep(w.tensor.clone())) };
+    }
+    this.steps = iterations;
   }
 
   dispose(): void {
-    this.optimizer.dispose();
+    this.optimizer?.dispose();
+    if (this.moments) tf.dispose([...this.moments.m, ...this.moments.v]);
+    this.moments = undefined;
   }
 }
