@@ -10,10 +10,14 @@ export class OwnWrites {
 
   wrap(store: EventStore): EventStore {
     const notify = (events: RecordedEvent[]) => this.onAppended(events);
+    // Methods are bound once per function, not on every call: the store is used on every request.
+    const bound = new Map<PropertyKey, { method: unknown; bound: unknown }>();
+    let append: EventStore['append'] | undefined;
     return new Proxy(store, {
       get(target, prop, receiver) {
+        if (prop === 'append' && append) return append;
         if (prop === 'append') {
-          return async (streamId: string, events: NewEvent[], expected?: ExpectedVersion): Promise<AppendResult> => {
+          append = async (streamId: string, events: NewEvent[], expected?: ExpectedVersion): Promise<AppendResult> => {
             const result = await target.append(streamId, events, expected);
             // On an idempotent retry fewer positions may come back; the global log will deliver those.
             if (result.positions.length === events.length) {
@@ -25,9 +29,15 @@ export class OwnWrites {
             }
             return result;
           };
+          return append;
         }
-        const value = Reflect.get(target, prop, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        const known = bound.get(prop);
+        if (known?.method === value) return known.bound;
+        const method = value.bind(target);
+        bound.set(prop, { method: value, bound: method });
+        return method;
       },
     });
   }
