@@ -183,7 +183,7 @@ export const benchmark: Benchmark = {
         for (const target of ['health', 'plain', 'rating'] as const) heavy[target].push(await load(target, RATE));
         for (const target of ['health', 'plain', 'rating'] as const) light[target].push(await load(target, LIGHT));
         const line = (l: Record<keyof typeof targets, RateLoad[]>, t: keyof typeof targets) => `${t} ${l[t][r].p50.toFixed(1)}/${l[t][r].p99.toFixed(1)}`;
-        log(`round ${r + 1}/${rounds} p50/p99 ms @${RATE}/s: ${(['health', 'plain', 'rating'] as const).map((t) => line(heavy, t)).join(', ')}; @${LIGHT}/s: ${(['health', 'plain', 'rating'] as const).map((t) => line(light, t)).join(', ')}; rating statuses ${JSON.stringify(heavy.rating[r].statuses)}; load average ${loadAverage()}`);
+        log(`round ${r + 1}/${rounds} p50/p99 ms @${RATE}/s: ${(['health', 'plain', 'rating'] as const).map((t) => line(heavy, t)).join(', ')}; @${LIGHT}/s: ${(['health', 'plain', 'rating'] as const).map((t) => line(light, t)).join(', ')}; rating statuses ${JSON.stringify(heavy.rating[r].statuses)}; load generator late by ≤ ${Math.max(...(['health', 'plain', 'rating'] as const).map((t) => heavy[t][r].sendLagP99)).toFixed(1)} ms (p99); load average ${loadAverage()}`);
       }
       const errors = [...heavy.rating, ...light.rating].reduce((n, l) => n + l.errors, 0);
       if (errors > 0) log(`warning: ${errors} rating requests did not answer 2xx`);

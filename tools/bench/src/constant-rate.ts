@@ -23,6 +23,11 @@ export interface RateLoad {
   errors: number;
   /** The status codes seen, with counts ('error' for a failed request). */
   statuses: Record<string, number>;
+  /**
+   * p99 of how late this client sent requests after their due time (ms). Large values mean the load
+   * generator itself was starved of CPU, and the latencies above include that wait.
+   */
+  sendLagP99: number;
 }
 
 export interface RateOptions {
@@ -42,6 +47,7 @@ export function constantRate(options: RateOptions): Promise<RateLoad> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
   const total = Math.round(rate * seconds);
   const latencies: number[] = [];
+  const lags: number[] = [];
   const statuses: Record<string, number> = {};
   let errors = 0;
   let done = 0;
@@ -59,6 +65,7 @@ export function constantRate(options: RateOptions): Promise<RateLoad> {
         sent: total,
         errors,
         statuses,
+        sendLagP99: lags.length ? percentile(lags, 99) : NaN,
       });
     };
     const settle = (due: number, status: string) => {
@@ -70,6 +77,7 @@ export function constantRate(options: RateOptions): Promise<RateLoad> {
       if (++done === total) finish();
     };
     const send = (due: number) => {
+      lags.push(performance.now() - due);
       const r = options.next();
       const headers = r.body === undefined ? options.headers : { ...options.headers, 'content-length': String(Buffer.byteLength(r.body)) };
       const req = http.request({ host: target.hostname, port: target.port, method: r.method, path: r.path, headers, agent, timeout: options.timeoutMs ?? 10_000 }, (res) => {
