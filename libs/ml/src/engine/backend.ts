@@ -5,6 +5,8 @@ import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { loadSimdModule, loadThreadedSimdModule, threadedSimdWasmFile, unrefWorkers, WasmModule } from './wasm-module-loader';
 import { closeThreadGate, openThreadGate, setActiveThreadGate } from './thread-gate';
 import { registerWasmKernelOverrides } from './kernels';
+import { registerFusedNormKernels } from './kernels/fused-norm';
+import { stopGemmTeams } from './kernels/gemm-team';
 import { registerFusedOptimizerKernels } from './kernels/fused-optimizer';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -88,6 +90,7 @@ export function backendInfo(): BackendInfo {
 export async function shutdownBackend(): Promise<void> {
   if (current) await current.catch(() => undefined);
   openThreadGate();
+  stopGemmTeams();
   if (info && tf.findBackend(info.name)) tf.removeBackend(info.name);
   current = undefined;
   info = undefined;
@@ -101,6 +104,7 @@ export function activeWasmModule(): WasmModule | undefined {
 
 async function start(options: InitBackendOptions): Promise<BackendInfo> {
   registerFusedOptimizerKernels();
+  registerFusedNormKernels();
   const prefer = options.prefer;
   if (prefer === undefined || prefer === 'tensorflow') {
     const native = await tryNative();

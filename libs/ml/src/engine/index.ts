@@ -7,3 +7,5 @@ export { profileKernels } from './kernel-profile';
 export type { KernelProfile, KernelStats, MatMulCall, ProfileOptions } from './kernel-profile';
 export { fusedAdamStep, fusedEmaUpdate, hasFusedOptimizer } from './kernels/fused-optimizer';
 export type { AdamStepAttrs } from './kernels/fused-optimizer';
+export { normAffine } from './kernels/fused-norm';
+export type { NormAffineAttrs } from './kernels/fused-norm';

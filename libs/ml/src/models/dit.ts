@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ParamStore } from './params';
-import { attention, createAttention, createDense, createMlp, dense, mlp, normalize, patchify, silu, timestepEmbedding, unpatchify } from './layers';
+import { normAffine } from '../engine';
+import { attention, createAttention, createDense, createMlp, dense, mlp, patchify, silu, timestepEmbedding, unpatchify } from './layers';
 
 export interface DitConfig {
   imageSize: number;
@@ -66,12 +67,10 @@ export function createDitParams(s: ParamStore, c: DitConfig): void {
   createDense(s, 'dit/final/out', c.dim, patchDim, true);
 }
 
-/** LN(x)·(1+scale) + shift per sample: (B·N, D), (B, D), (B, D) -> (B·N, D) */
+/** LN(x)·(1+scale) + shift per sample, one fused kernel (engine normAffine): (B·N, D), (B, D), (B, D) -> (B·N, D) */
 function modulate(x: tf.Tensor2D, shift: tf.Tensor2D, scale: tf.Tensor2D, batch: number): tf.Tensor2D {
-  const [bn, d] = x.shape;
-  const x3 = tf.reshape(normalize(x), [batch, bn / batch, d]); // (B, N, D)
-  const y = tf.add(tf.mul(x3, tf.add(tf.expandDims(scale, 1), 1)), tf.expandDims(shift, 1)); // (B, N, D)
-  return tf.reshape(y, [bn, d]); // (B·N, D)
+  if (shift.shape[0] !== batch) throw invalid(`DiT modulate: ${shift.shape[0]} conditioning rows for a batch of ${batch}`);
+  return normAffine(x, shift, scale, { scaleOffset: 1, epsilon: 1e-5 }); // (B·N, D)
 }
 
 /** x + gate·y per sample: (B·N, D), (B·N, D), (B, D) -> (B·N, D) */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { normAffine } from '../engine';
 import { ParamStore } from './params';
 
 // Building blocks shared by every model. Parameters live in a ParamStore under a name prefix;
@@ -28,9 +29,9 @@ export function normalize<T extends tf.Tensor>(x: T, eps = 1e-5): T {
   return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))) as T; // (..., D)
 }
 
-/** (..., D) -> (..., D) */
+/** (..., D) -> (..., D): one fused kernel (engine normAffine) with gain g and bias b. */
 export function layerNorm<T extends tf.Tensor>(store: ParamStore, name: string, x: T): T {
-  return tf.add(tf.mul(normalize(x), store.get(`${name}/g`)), store.get(`${name}/b`)) as T; // (..., D)
+  return normAffine(x, store.get(`${name}/b`), store.get(`${name}/g`), { scaleOffset: 0, epsilon: 1e-5 }); // (..., D)
 }
 
 /**

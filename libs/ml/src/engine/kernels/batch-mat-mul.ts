@@ -1,6 +1,7 @@
 import { BatchMatMul, BatchMatMulAttrs, broadcast_util, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { parallel } from '../thread-gate';
+import { gatedThreads, parallel } from '../thread-gate';
+import { gemmTeamFor, runOnTeam } from './gemm-team';
 import { simdGemmFor } from './simd-gemm';
 import { fastTranspose } from './transpose';
 import { aliasId, cFunction, dataOf, forgetCachedOperators, releaseAlias, shapeBytes, sizeOf } from './wasm-heap';
@@ -28,6 +29,9 @@ function gemmFunction(backend: BackendWasm) {
  * more than it saves (measured on 2 busy cores: a DiT step with the pool on every op was 7× slower).
  */
 export const PARALLEL_MIN_MACS = 1 << 25;
+
+/** Products from this many multiply-adds on are shared with the worker thread (gemm-team.ts). */
+export const TEAM_MIN_MACS = 1 << 17;
 
 /** out[M, N] = a[M, K] · b[K, N] on the XNNPACK path; all ids are C-side tensor ids. */
 function gemmIds(backend: BackendWasm, aId: number, bId: number, outId: number, m: number, k: number, n: number): void {
@@ -141,20 +145,30 @@ export function batchMatMulFast(backend: BackendWasm, a: TensorInfo, b: TensorIn
 function simdProduct(backend: BackendWasm, out: TensorInfo, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, batchA: number, batchB: number, batch: number, m: number, n: number, k: number): boolean {
   const kernel = simdGemmFor(backend);
   if (!kernel) return false;
-  const scratch = transposeB ? backend.makeOutput([k * n], 'float32') : undefined;
+  const team = batch * m * n * k >= TEAM_MIN_MACS && gatedThreads() > 1 ? gemmTeamFor(backend) : undefined;
+  // Transposed B: per slice into scratch inside the kernel, or all slices up front for the team.
+  const scratch = transposeB ? backend.makeOutput([(team ? batchB : 1) * k * n], 'float32') : undefined;
   try {
     const aAt = dataOf(backend, a).memoryOffset;
-    const bAt = dataOf(backend, b).memoryOffset;
+    let bAt = dataOf(backend, b).memoryOffset;
     const cAt = dataOf(backend, out).memoryOffset;
     const ars = transposeA ? 1 : k;
     const acs = transposeA ? m : 1;
-    const ldb = transposeB ? k : n;
+    let ldb = transposeB ? k : n;
     const scratchAt = scratch ? dataOf(backend, scratch).memoryOffset : 0;
-    if (batchB === 1 && !transposeA) {
-      // A shared right operand: the batch of A folds into rows, one product.
-      kernel.gemmBatched(aAt, bAt, cAt, 1, 0, 0, 0, batchA * m, n, k, ars, acs, ldb, n, transposeB ? 1 : 0, scratchAt);
+    // A shared right operand with a row-major A: the batch of A folds into rows, one product.
+    const fold = batchB === 1 && !transposeA;
+    const shape = fold ? { batch: 1, m: batchA * m, sa: 0 } : { batch, m, sa: batchA === 1 ? 0 : m * k };
+    const sb = batchB === 1 ? 0 : k * n;
+    if (team) {
+      if (transposeB) {
+        for (let t = 0; t < batchB; t++) kernel.transpose(bAt + 4 * t * k * n, scratchAt + 4 * t * k * n, n, k);
+        bAt = scratchAt;
+        ldb = n;
+      }
+      runOnTeam(team, { a: aAt, b: bAt, c: cAt, batch: shape.batch, sa: shape.sa, sb, sc: m * n, m: shape.m, n, k, ars, acs, ldb, ldc: n });
     } else {
-      kernel.gemmBatched(aAt, bAt, cAt, batch, batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n, m * n, m, n, k, ars, acs, ldb, n, transposeB ? 1 : 0, scratchAt);
+      kernel.gemmBatched(aAt, bAt, cAt, shape.batch, shape.sa, sb, m * n, shape.m, n, k, ars, acs, ldb, n, transposeB ? 1 : 0, scratchAt);
     }
   } finally {
     if (scratch) backend.disposeData(scratch.dataId);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getKernel, KernelConfig, KernelFunc, registerKernel, TensorInfo, util } from '@tensorflow/tfjs-core';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { AnyBackend, withOutputs } from './js-kernel';
 
 // The optimizer step and the EMA update as one kernel each, for every variable at once. Done
 // with tfjs ops, Adam with global-norm clipping costs ~15 small ops per variable (≈1,350 kernel
@@ -22,44 +22,6 @@ export interface AdamStepAttrs {
   clipNorm: number;
   /** Per variable: the factor the updated value is multiplied by (decoupled weight decay; 1 = none). */
   keep: number[];
-}
-
-type AnyBackend = { wasm?: unknown; data?: { get(id: object): { values: unknown } }; makeTensorInfo?: (shape: number[], dtype: 'float32', values: Float32Array) => TensorInfo };
-
-function size(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
-/** Float32 values of an input, without copying. */
-function valuesOf(backend: AnyBackend, t: TensorInfo): Float32Array {
-  if (t.dtype !== 'float32') throw new Error(`fused optimizer kernels take float32 tensors, got ${t.dtype}`);
-  if (backend.wasm) return (backend as unknown as BackendWasm).typedArrayFromHeap(t) as Float32Array;
-  return backend.data?.get(t.dataId).values as Float32Array;
-}
-
-/**
- * Allocates all outputs first (a wasm allocation may grow and so replace the heap), then hands
- * views of inputs and outputs to `fill`.
- */
-function withOutputs(backend: AnyBackend, inputs: TensorInfo[], shapes: number[][], fill: (ins: Float32Array[], outs: Float32Array[]) => void): TensorInfo[] {
-  if (backend.wasm) {
-    const wasm = backend as unknown as BackendWasm;
-    const outs = shapes.map((s) => wasm.makeOutput(s, 'float32'));
-    fill(
-      inputs.map((t) => valuesOf(backend, t)),
-      outs.map((t) => wasm.typedArrayFromHeap(t) as Float32Array),
-    );
-    return outs;
-  }
-  if (!backend.makeTensorInfo) throw new Error('fused optimizer kernels need the wasm or cpu backend');
-  const values = shapes.map((s) => new Float32Array(size(s)));
-  fill(
-    inputs.map((t) => valuesOf(backend, t)),
-    values,
-  );
-  return shapes.map((s, i) => (backend.makeTensorInfo as NonNullable<AnyBackend['makeTensorInfo']>)(s, 'float32', values[i]));
 }
 
 function listed(inputs: Record<string, TensorInfo | undefined>, prefix: string, count: number): TensorInfo[] {

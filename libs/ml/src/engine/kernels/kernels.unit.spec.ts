@@ -119,6 +119,29 @@ describe('BatchMatMul', () => {
   });
 });
 
+describe('BatchMatMul shared with the worker thread (2^17 to 2^25 multiply-adds)', () => {
+  // Row blocks are claimed by the caller and the worker; repeated so the worker has started.
+  const cases: [string, number[], number[]][] = [
+    ['2-D, odd rows', [301, 70], [70, 53]],
+    ['batched both sides', [4, 67, 48], [4, 48, 41]],
+    ['3-D by shared weight', [3, 50, 64], [64, 40]],
+  ];
+  for (const [name, aShape, bShape] of cases) {
+    for (const transposeA of [false, true]) {
+      for (const transposeB of [false, true]) {
+        it(`${name} ${aShape}·${bShape} transposeA=${transposeA} transposeB=${transposeB}`, async () => {
+          const swap = (s: number[], t: boolean) => (t ? [...s.slice(0, -2), s[s.length - 1], s[s.length - 2]] : s);
+          const make = fixture([swap(aShape, transposeA), swap(bShape, transposeB)]);
+          await expectParity(() => {
+            const [a, b] = make();
+            return Array.from({ length: 5 }, () => tf.matMul(a, b, transposeA, transposeB));
+          });
+        });
+      }
+    }
+  }
+});
+
 describe('BatchMatMul large enough for the XNNPACK path (≥ 2^25 multiply-adds)', () => {
   // Smaller products run on our SIMD kernel; these go through XNNPACK (with threads when the
   // backend has them), including its packed-operand cache.

@@ -160,8 +160,47 @@ const gemmBatched: FunctionDef = {
   ],
 };
 
+// gemmWork(ctrl): the shared work loop of a product split over threads. ctrl points at the
+// control block below (i32 slots); every thread claims blocks of ROWS_PER_BLOCK rows of one
+// slice with an atomic fetch-and-add on NEXT until none is left.
+export const ROWS_PER_BLOCK = 16;
+export const SLOT = { GEN: 0, STATE: 1, NEXT: 2, LEFT: 3, TOTAL: 4, A: 5, B: 6, C: 7, BATCH: 8, SA: 9, SB: 10, SC: 11, M: 12, N: 13, K: 14, ARS: 15, ACS: 16, LDB: 17, LDC: 18, RB: 19 };
+export const CONTROL_SLOTS = 20;
+const W = { ctrl: 0, blk: 1, t: 2, i0: 3, rows: 4 };
+const slot = (name: keyof typeof SLOT): Code => [...op.get(W.ctrl), ...op.i32Load(4 * SLOT[name])];
+const gemmWork: FunctionDef = {
+  name: 'gemmWork',
+  params: 1,
+  locals: [I32, I32, I32, I32],
+  body: [
+    op.block(
+      op.loop(
+        op.get(W.ctrl), op.i32(1), op.i32AtomicAdd(4 * SLOT.NEXT), op.set(W.blk),
+        op.get(W.blk), slot('TOTAL'), op.geS, op.brIf(1),
+        op.get(W.blk), slot('RB'), op.divU, op.set(W.t),
+        op.get(W.blk), slot('RB'), op.remU, op.i32(ROWS_PER_BLOCK), op.mul, op.set(W.i0),
+        op.i32(ROWS_PER_BLOCK), slot('M'), op.get(W.i0), op.sub, slot('M'), op.get(W.i0), op.sub, op.i32(ROWS_PER_BLOCK), op.geS, op.select, op.set(W.rows),
+        // a + (t·sa + i0·ars)·4, b + t·sb·4, c + (t·sc + i0·ldc)·4
+        slot('A'), op.get(W.t), slot('SA'), op.mul, op.get(W.i0), slot('ARS'), op.mul, op.add, op.i32(2), op.shl, op.add,
+        slot('B'), op.get(W.t), slot('SB'), op.mul, op.i32(2), op.shl, op.add,
+        slot('C'), op.get(W.t), slot('SC'), op.mul, op.get(W.i0), slot('LDC'), op.mul, op.add, op.i32(2), op.shl, op.add,
+        op.get(W.rows), slot('N'), slot('K'), slot('ARS'), slot('ACS'), slot('LDB'), slot('LDC'),
+        op.call(0),
+        op.br(0),
+      ),
+    ),
+  ],
+};
+
 export interface SimdGemm {
   gemmBatched(a: number, b: number, c: number, batch: number, sa: number, sb: number, sc: number, m: number, n: number, k: number, ars: number, acs: number, ldb: number, ldc: number, tb: number, scratch: number): void;
+  transpose(src: number, dst: number, rows: number, cols: number): void;
+  gemmWork(ctrl: number): void;
+}
+
+/** The kernel module's bytes for a memory of this kind (workers instantiate the same). */
+export function simdGemmModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
+  return assemble([gemm, transpose, gemmBatched, gemmWork], shared);
 }
 
 const instances = new WeakMap<object, SimdGemm | null>();
@@ -177,7 +216,7 @@ export function simdGemmFor(backend: BackendWasm): SimdGemm | undefined {
     const memory = module.wasmMemory ?? module.asm?.memory;
     if (memory) {
       const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-      const compiled = new WebAssembly.Module(assemble([gemm, transpose, gemmBatched], shared));
+      const compiled = new WebAssembly.Module(simdGemmModuleBytes(shared));
       instance = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as SimdGemm;
     }
   } catch {

@@ -52,6 +52,13 @@ export const op = {
   eqz: [0x45] as Code,
   ltS: [0x48] as Code,
   geS: [0x4e] as Code,
+  divU: [0x6e] as Code,
+  remU: [0x70] as Code,
+  /** Picks the first of two values when the i32 on top is non-zero. */
+  select: [0x1b] as Code,
+  i32Load: (offset = 0): Code => [0x28, ...memarg(2, offset)],
+  /** Atomic fetch-and-add on shared memory (returns the old value). */
+  i32AtomicAdd: (offset = 0): Code => [0xfe, 0x1e, ...memarg(2, offset)],
   f32Load: (offset = 0): Code => [0x2a, ...memarg(2, offset)],
   f32Store: (offset = 0): Code => [0x38, ...memarg(2, offset)],
   f32Add: [0x92] as Code,
