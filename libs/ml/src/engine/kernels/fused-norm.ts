@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getKernel, KernelConfig, KernelFunc, registerGradient, registerKernel, TensorInfo } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { AnyBackend, withOutputs } from './js-kernel';
+import { simdNormFor } from './simd-norm';
+import { dataOf } from './wasm-heap';
 
 // Layer normalisation with an affine transform per group of rows, as one kernel and one gradient
 // kernel: y = x̂·(offset + scale[g]) + shift[g], x̂ = (x − mean) / √(var + ε) over the last axis.
@@ -22,10 +25,23 @@ function layout(x: TensorInfo, shift: TensorInfo): { rows: number; dim: number; 
   return { rows, dim, groups, perGroup: rows / groups };
 }
 
+/** The SIMD module when the backend is wasm and rows are a multiple of 4 wide; else the JS loops run. */
+function simd(backend: unknown, dim: number) {
+  return (backend as AnyBackend).wasm && dim % 4 === 0 ? simdNormFor(backend as BackendWasm) : undefined;
+}
+
 const forward: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, shift, scale } = inputs as { x: TensorInfo; shift: TensorInfo; scale: TensorInfo };
   const { scaleOffset, epsilon } = attrs as unknown as NormAffineAttrs;
   const { rows, dim, perGroup } = layout(x, shift);
+  const kernel = simd(backend, dim);
+  if (kernel) {
+    const wasm = backend as BackendWasm;
+    const y = wasm.makeOutput([...x.shape], 'float32');
+    const at = (t: TensorInfo) => dataOf(wasm, t).memoryOffset;
+    kernel.normForward(at(x), at(shift), at(scale), at(y), rows, dim, perGroup, scaleOffset, epsilon);
+    return y;
+  }
   return withOutputs(backend as AnyBackend, [x, shift, scale], [[...x.shape]], ([xs, sh, sc], [y]) => {
     for (let r = 0; r < rows; r++) {
       const o = r * dim;
@@ -46,6 +62,17 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, x, scale } = inputs as { dy: TensorInfo; x: TensorInfo; scale: TensorInfo };
   const { scaleOffset, epsilon } = attrs as unknown as NormAffineAttrs;
   const { rows, dim, perGroup } = layout(x, scale);
+  const kernel = simd(backend, dim);
+  if (kernel) {
+    const wasm = backend as BackendWasm;
+    const outs = [[...x.shape], [...scale.shape], [...scale.shape]].map((shape) => wasm.makeOutput(shape, 'float32'));
+    const [dx, dshift, dscale] = outs;
+    wasm.typedArrayFromHeap(dshift).fill(0);
+    wasm.typedArrayFromHeap(dscale).fill(0);
+    const at = (t: TensorInfo) => dataOf(wasm, t).memoryOffset;
+    kernel.normBackward(at(dy), at(x), at(scale), at(dx), at(dshift), at(dscale), rows, dim, perGroup, scaleOffset, epsilon);
+    return outs;
+  }
   return withOutputs(backend as AnyBackend, [dy, x, scale], [[...x.shape], [...scale.shape], [...scale.shape]], ([dys, xs, sc], [dx, dshift, dscale]) => {
     const xhat = new Float64Array(dim);
     const gy = new Float64Array(dim);

@@ -30,6 +30,9 @@ describe('normAffine', () => {
     ['LayerNorm, odd width', [7, 13], [13], 0],
     ['LayerNorm over a 3-D input', [2, 3, 6], [6], 0],
     ['adaLN modulation, a group per sample', [4 * 5, 9], [4, 9], 1],
+    // Widths that are a multiple of 4 run the SIMD kernels on wasm.
+    ['LayerNorm, width 12 (SIMD)', [5, 12], [12], 0],
+    ['adaLN modulation, width 16 (SIMD)', [3 * 7, 16], [3, 16], 1],
   ];
   for (const [name, xShape, pShape, offset] of cases) {
     it(`${name}: values and gradients match tfjs ops on cpu`, async () => {

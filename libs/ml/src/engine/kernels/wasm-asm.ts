@@ -61,6 +61,9 @@ export const op = {
   i32AtomicAdd: (offset = 0): Code => [0xfe, 0x1e, ...memarg(2, offset)],
   f32Load: (offset = 0): Code => [0x2a, ...memarg(2, offset)],
   f32Store: (offset = 0): Code => [0x38, ...memarg(2, offset)],
+  f32Sqrt: [0x91] as Code,
+  f32FromI32: [0xb2] as Code,
+  f32Div: [0x95] as Code,
   f32Add: [0x92] as Code,
   f32Sub: [0x93] as Code,
   f32Mul: [0x94] as Code,
@@ -86,8 +89,8 @@ export const op = {
 
 export interface FunctionDef {
   name: string;
-  /** i32 parameters. */
-  params: number;
+  /** A count of i32 parameters, or their types. */
+  params: number | ValueType[];
   locals: ValueType[];
   body: Code[];
 }
@@ -107,12 +110,13 @@ function name(text: string): number[] {
 
 /** A module importing `env.memory` (shared when the backend's memory is) and exporting `functions`. */
 export function assemble(functions: FunctionDef[], sharedMemory: boolean): Uint8Array<ArrayBuffer> {
-  const types = [...new Set(functions.map((f) => f.params))];
-  const typeSection = vector(types.map((n) => [0x60, ...vector(new Array(n).fill([I32])), 0]));
+  const paramTypes = (f: FunctionDef): ValueType[] => (typeof f.params === 'number' ? new Array(f.params).fill(I32) : f.params);
+  const types = [...new Set(functions.map((f) => paramTypes(f).join(',')))];
+  const typeSection = vector(types.map((t) => [0x60, ...vector(t.split(',').filter((x) => x !== '').map((x) => [Number(x)])), 0]));
   // Shared memory needs a maximum; 65536 pages (4 GiB) admits whatever the backend declared.
   const limits = sharedMemory ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
   const importSection = vector([[...name('env'), ...name('memory'), 0x02, ...limits]]);
-  const functionSection = vector(functions.map((f) => uleb(types.indexOf(f.params))));
+  const functionSection = vector(functions.map((f) => uleb(types.indexOf(paramTypes(f).join(',')))));
   const exportSection = vector(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]));
   const bodies = functions.map((f) => {
     const locals = vector(f.locals.map((t) => [1, t]));

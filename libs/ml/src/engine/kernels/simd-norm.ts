@@ -1,0 +1,133 @@
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { WasmModule } from '../wasm-module-loader';
+import { assemble, Code, F32, FunctionDef, I32, op, V128 } from './wasm-asm';
+import { moduleOf } from './wasm-heap';
+
+// The fused normalisation (fused-norm.ts) as SIMD code on the backend's memory, for widths that
+// are a multiple of 4: y = x̂·(offset + scale[g]) + shift[g] per row, and its gradient.
+//   normForward(x, shift, scale, y, rows, dim, rowsPerGroup, offset, eps)
+//   normBackward(dy, x, scale, dx, dshift, dscale, rows, dim, rowsPerGroup, offset, eps)
+//     (dshift and dscale are accumulated into: the caller zeroes them)
+
+const hsum = (v: number): Code => [
+  ...op.get(v), ...op.f32x4ExtractLane(0), ...op.get(v), ...op.f32x4ExtractLane(1), ...op.f32Add,
+  ...op.get(v), ...op.f32x4ExtractLane(2), ...op.f32Add, ...op.get(v), ...op.f32x4ExtractLane(3), ...op.f32Add,
+];
+
+/** for (d = 0; d < dim4; d += 16) body */
+const overRow = (d: number, dim4: number, ...body: Code[]): Code => [
+  ...op.i32(0), ...op.set(d),
+  ...op.block(op.loop(op.get(d), op.get(dim4), op.geS, op.brIf(1), ...body, op.get(d), op.i32(16), op.add, op.set(d), op.br(0))),
+];
+
+const at = (base: number, d: number): Code => [...op.get(base), ...op.get(d), ...op.add];
+const at3 = (base: number, gofs: number, d: number): Code => [...op.get(base), ...op.get(gofs), ...op.add, ...op.get(d), ...op.add];
+const zero = (v: number): Code => [...op.f32(0), ...op.f32x4Splat, ...op.set(v)];
+
+/** mean and rstd of the row at px into meanv / rstdv (acc is scratch). */
+function rowStats(px: number, d: number, dim4: number, dim: number, eps: number, acc: number, t: number, meanv: number, rstdv: number): Code {
+  return [
+    ...zero(acc),
+    ...overRow(d, dim4, op.get(acc), at(px, d), op.v128Load(), op.f32x4Add, op.set(acc)),
+    ...hsum(acc), ...op.get(dim), ...op.f32FromI32, ...op.f32Div, ...op.f32x4Splat, ...op.set(meanv),
+    ...zero(acc),
+    ...overRow(d, dim4, at(px, d), op.v128Load(), op.get(meanv), op.f32x4Sub, op.set(t), op.get(acc), op.get(t), op.get(t), op.f32x4Mul, op.f32x4Add, op.set(acc)),
+    ...op.f32(1), ...hsum(acc), ...op.get(dim), ...op.f32FromI32, ...op.f32Div, ...op.get(eps), ...op.f32Add, ...op.f32Sqrt, ...op.f32Div, ...op.f32x4Splat, ...op.set(rstdv),
+  ];
+}
+
+/** Per row r: the byte offsets of the row and of its group's parameters. */
+function rowLoop(r: number, rows: number, body: Code[]): Code {
+  return op.block(op.loop(op.get(r), op.get(rows), op.geS, op.brIf(1), ...body, op.get(r), op.i32(1), op.add, op.set(r), op.br(0)));
+}
+
+const F = { x: 0, sh: 1, sc: 2, y: 3, rows: 4, dim: 5, pg: 6, off: 7, eps: 8, r: 9, d: 10, px: 11, py: 12, gofs: 13, dim4: 14, acc: 15, t: 16, meanv: 17, rstdv: 18, offv: 19 };
+const normForward: FunctionDef = {
+  name: 'normForward',
+  params: [I32, I32, I32, I32, I32, I32, I32, F32, F32],
+  locals: [I32, I32, I32, I32, I32, I32, V128, V128, V128, V128, V128],
+  body: [
+    op.get(F.dim), op.i32(2), op.shl, op.set(F.dim4),
+    op.get(F.off), op.f32x4Splat, op.set(F.offv),
+    op.i32(0), op.set(F.r),
+    rowLoop(F.r, F.rows, [
+      op.get(F.x), op.get(F.r), op.get(F.dim4), op.mul, op.add, op.set(F.px),
+      op.get(F.y), op.get(F.r), op.get(F.dim4), op.mul, op.add, op.set(F.py),
+      op.get(F.r), op.get(F.pg), op.divU, op.get(F.dim4), op.mul, op.set(F.gofs),
+      rowStats(F.px, F.d, F.dim4, F.dim, F.eps, F.acc, F.t, F.meanv, F.rstdv),
+      overRow(F.d, F.dim4,
+        at(F.py, F.d),
+        at(F.px, F.d), op.v128Load(), op.get(F.meanv), op.f32x4Sub, op.get(F.rstdv), op.f32x4Mul,
+        op.get(F.offv), at3(F.sc, F.gofs, F.d), op.v128Load(), op.f32x4Add, op.f32x4Mul,
+        at3(F.sh, F.gofs, F.d), op.v128Load(), op.f32x4Add,
+        op.v128Store(),
+      ),
+    ]),
+  ],
+};
+
+const B = { dy: 0, x: 1, sc: 2, dx: 3, dsh: 4, dsc: 5, rows: 6, dim: 7, pg: 8, off: 9, eps: 10, r: 11, d: 12, px: 13, pdy: 14, pdx: 15, gofs: 16, dim4: 17, acc: 18, acc2: 19, t: 20, h: 21, g: 22, dyv: 23, meanv: 24, rstdv: 25, offv: 26, mgv: 27, mgxv: 28 };
+const normalized = (): Code => [...at(B.px, B.d), ...op.v128Load(), ...op.get(B.meanv), ...op.f32x4Sub, ...op.get(B.rstdv), ...op.f32x4Mul, ...op.set(B.h)];
+const normBackward: FunctionDef = {
+  name: 'normBackward',
+  params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32],
+  locals: [I32, I32, I32, I32, I32, I32, I32, V128, V128, V128, V128, V128, V128, V128, V128, V128, V128, V128],
+  body: [
+    op.get(B.dim), op.i32(2), op.shl, op.set(B.dim4),
+    op.get(B.off), op.f32x4Splat, op.set(B.offv),
+    op.i32(0), op.set(B.r),
+    rowLoop(B.r, B.rows, [
+      op.get(B.x), op.get(B.r), op.get(B.dim4), op.mul, op.add, op.set(B.px),
+      op.get(B.dy), op.get(B.r), op.get(B.dim4), op.mul, op.add, op.set(B.pdy),
+      op.get(B.dx), op.get(B.r), op.get(B.dim4), op.mul, op.add, op.set(B.pdx),
+      op.get(B.r), op.get(B.pg), op.divU, op.get(B.dim4), op.mul, op.set(B.gofs),
+      rowStats(B.px, B.d, B.dim4, B.dim, B.eps, B.acc, B.t, B.meanv, B.rstdv),
+      zero(B.acc), zero(B.acc2),
+      overRow(B.d, B.dim4,
+        normalized(),
+        at(B.pdy, B.d), op.v128Load(), op.set(B.dyv),
+        op.get(B.dyv), op.get(B.offv), at3(B.sc, B.gofs, B.d), op.v128Load(), op.f32x4Add, op.f32x4Mul, op.set(B.g),
+        op.get(B.acc), op.get(B.g), op.f32x4Add, op.set(B.acc),
+        op.get(B.acc2), op.get(B.g), op.get(B.h), op.f32x4Mul, op.f32x4Add, op.set(B.acc2),
+        at3(B.dsh, B.gofs, B.d), at3(B.dsh, B.gofs, B.d), op.v128Load(), op.get(B.dyv), op.f32x4Add, op.v128Store(),
+        at3(B.dsc, B.gofs, B.d), at3(B.dsc, B.gofs, B.d), op.v128Load(), op.get(B.dyv), op.get(B.h), op.f32x4Mul, op.f32x4Add, op.v128Store(),
+      ),
+      hsum(B.acc), op.get(B.dim), op.f32FromI32, op.f32Div, op.f32x4Splat, op.set(B.mgv),
+      hsum(B.acc2), op.get(B.dim), op.f32FromI32, op.f32Div, op.f32x4Splat, op.set(B.mgxv),
+      overRow(B.d, B.dim4,
+        normalized(),
+        at(B.pdx, B.d),
+        at(B.pdy, B.d), op.v128Load(), op.get(B.offv), at3(B.sc, B.gofs, B.d), op.v128Load(), op.f32x4Add, op.f32x4Mul,
+        op.get(B.mgv), op.f32x4Sub, op.get(B.h), op.get(B.mgxv), op.f32x4Mul, op.f32x4Sub,
+        op.get(B.rstdv), op.f32x4Mul,
+        op.v128Store(),
+      ),
+    ]),
+  ],
+};
+
+export interface SimdNorm {
+  normForward(x: number, shift: number, scale: number, y: number, rows: number, dim: number, rowsPerGroup: number, offset: number, eps: number): void;
+  normBackward(dy: number, x: number, scale: number, dx: number, dshift: number, dscale: number, rows: number, dim: number, rowsPerGroup: number, offset: number, eps: number): void;
+}
+
+const instances = new WeakMap<object, SimdNorm | null>();
+
+/** The normalisation module on the backend's memory, or undefined when it cannot be built. */
+export function simdNormFor(backend: BackendWasm): SimdNorm | undefined {
+  const module = moduleOf(backend) as WasmModule & { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
+  const cached = instances.get(module);
+  if (cached !== undefined) return cached ?? undefined;
+  let instance: SimdNorm | null = null;
+  try {
+    const memory = module.wasmMemory ?? module.asm?.memory;
+    if (memory) {
+      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+      instance = new WebAssembly.Instance(new WebAssembly.Module(assemble([normForward, normBackward], shared)), { env: { memory } }).exports as unknown as SimdNorm;
+    }
+  } catch {
+    instance = null;
+  }
+  instances.set(module, instance);
+  return instance ?? undefined;
+}
