@@ -11,6 +11,7 @@ import { commandMetadata } from '../store/command-metadata';
 import { EVENT_STORE } from '../store/event-store.token';
 import type { EventStore } from '../store/port';
 import { openApiSchema, parseInput, reasonField } from '../validation/parse-input';
+import { LoopStatusView, type LoopStatus } from './loop-status.view';
 import { TrainingRunsView } from './training-runs.view';
 
 const versionParams = z.strictObject({ model: z.enum(MODEL_KINDS as [ModelKind, ...ModelKind[]]), version: z.string().min(1).max(200) });
@@ -28,12 +29,14 @@ export interface ModelKindView extends ModelVersionsDoc {
 @Controller('models')
 export class ModelsController {
   private readonly runs: TrainingRunsView;
+  private readonly loopStatus: LoopStatusView;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly readModel: ReadModel,
   ) {
     this.runs = new TrainingRunsView(store);
+    this.loopStatus = new LoopStatusView(store);
   }
 
   @Get()
@@ -48,6 +51,13 @@ export class ModelsController {
   @ApiOperation({ summary: "The loop's training runs, newest first: trigger, progress by checkpoint, outcome" })
   listRuns() {
     return this.runs.list();
+  }
+
+  @Get('loop')
+  @Roles('operator', 'admin')
+  @ApiOperation({ summary: "The loop's status: latest iteration, last promotion or rejection with its reason, ratings since each model's last retraining, runs by status" })
+  async loop(): Promise<LoopStatus> {
+    return this.loopStatus.status(await this.runs.list());
   }
 
   @Post(':model/versions/:version/promote')
