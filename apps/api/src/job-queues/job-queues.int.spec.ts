@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { BullMqJobQueue, RETRAIN_JOB_NAMES } from '@forge/messaging';
 import pino from 'pino';
+import request from 'supertest';
 import { bearer, login, startHarness, type Harness } from '../testing/api-harness';
 import { QUEUE_BOARD_COOKIE } from './queue-board-cookie';
 
@@ -105,6 +106,26 @@ describe('job-queue board at /admin/queues with Redis', () => {
     await h.http.get('/admin/queues/api/queues').set('Cookie', own.pair).expect(200);
     await h.http.put('/users/board-admin/roles').set(bearer(h.tokens.admin)).send({ roles: ['auditor'], reason: 'no longer runs the queues' }).expect(200);
     await h.http.get('/admin/queues/api/queues').set('Cookie', own.pair).expect(403);
+  });
+
+  it('DELETE /admin/queues/session expires the cookie in the browser: the board answers 401 after sign-out', async () => {
+    // An agent keeps cookies the way a browser does (path, expiry), so this is the board as a signed-out browser sees it.
+    const browser = request.agent(h.app.getHttpServer());
+    await browser.post('/admin/queues/session').set(bearer(h.tokens.admin)).expect(200);
+    await browser.get('/admin/queues/api/queues').expect(200);
+
+    const res = await browser.delete('/admin/queues/session').expect(204);
+    const { pair, attributes } = boardCookie(res.headers['set-cookie']);
+    expect(pair).toBe(`${QUEUE_BOARD_COOKIE}=`);
+    expect(attributes).toMatch(/Path=\/admin\/queues(;|$)/);
+    expect(attributes).toMatch(/Expires=Thu, 01 Jan 1970/);
+    expect(attributes).toMatch(/HttpOnly/);
+    expect(attributes).toMatch(/SameSite=Strict/);
+    expect(res.headers['cache-control']).toBe('no-store');
+    for (const url of BOARD) await browser.get(url).expect(401);
+    // Signing out twice, or with no cookie and no token at all, is not an error.
+    await browser.delete('/admin/queues/session').expect(204);
+    await h.http.delete('/admin/queues/session').expect(204);
   });
 });
 
