@@ -69,7 +69,8 @@ const MATRIX: Record<string, Entry> = {
     request: async (c, _r, req) => req('POST', `/users/${await c.user()}/disable`).send({ reason: 'matrix' }),
   },
 
-  'GET /images': { allow: ['operator', 'auditor', 'admin'], request: (_c, _r, req) => req('GET', '/images') },
+  'GET /images': { allow: ['operator', 'auditor', 'admin'], request: (_c, _r, req) => req('GET', '/images?origin=synthetic&generatorVersion=generator-1&limit=24') },
+  'GET /images/generators': { allow: ['operator', 'auditor', 'admin'], request: (_c, _r, req) => req('GET', '/images/generators') },
   'GET /images/:imageId/file': {
     allow: ['expert', 'operator', 'auditor', 'admin'],
     request: async (c, caller, req) => {
@@ -123,6 +124,7 @@ const MATRIX: Record<string, Entry> = {
   },
   'GET /models': { allow: ['operator', 'auditor', 'admin'], request: (_c, _r, req) => req('GET', '/models') },
   'GET /models/runs': { allow: ['operator', 'auditor', 'admin'], request: (_c, _r, req) => req('GET', '/models/runs') },
+  'GET /models/loop': { allow: ['operator', 'admin'], request: (_c, _r, req) => req('GET', '/models/loop') },
   'POST /models/:model/versions/:version/promote': {
     allow: ['operator', 'admin'],
     request: async (c, caller, req) =>
@@ -136,6 +138,8 @@ const MATRIX: Record<string, Entry> = {
 
   // bull-board (Redis-backed here): its page, its GET API and its PUT actions, all admin only.
   'POST /admin/queues/session': { allow: ['admin'], request: (_c, _r, req) => req('POST', '/admin/queues/session') },
+  // Ending the board session only expires the caller's own cookie: signing out must work with an expired token too.
+  'DELETE /admin/queues/session': { allow: 'public', request: (_c, _r, req) => req('DELETE', '/admin/queues/session') },
   'GET /admin/queues': { allow: ['admin'], request: (_c, _r, req) => req('GET', '/admin/queues') },
   'GET /admin/queues/*path': { allow: ['admin'], request: (_c, _r, req) => req('GET', '/admin/queues/api/queues') },
   'PUT /admin/queues/api/*path': { allow: ['admin'], request: (_c, _r, req) => req('PUT', '/admin/queues/api/queues/train-selector/resume') },
