@@ -173,6 +173,9 @@ describe('Transpose', () => {
     [[3, 4, 5, 6], [0, 2, 1, 3]],
     [[3, 4, 5, 6], [3, 2, 1, 0]],
     [[1, 7, 1, 5], [0, 3, 2, 1]],
+    // Swaps that keep a contiguous inner run (attention head split and merge).
+    [[2, 9, 4, 16], [0, 2, 1, 3]],
+    [[4, 6, 5], [1, 0, 2]],
   ];
   for (const [shape, perm] of cases) {
     it(`${shape} by ${perm}`, async () => {

@@ -1,10 +1,12 @@
 import { KernelConfig, TensorInfo, Transpose, TransposeAttrs } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { simdCopyFor } from './simd-copy';
 import { dataOf, heapAllF32, sizeOf } from './wasm-heap';
 
 // The stock wasm Transpose runs an unblocked index loop (≈6 ms for 1024×768). Matrix transposes
 // (possibly batched: [outer, R, C] → [outer, C, R], after merging axes that move together) are
-// what matMul backprop and attention need; those we do as a cache-blocked copy.
+// what matMul backprop and attention need; those we do as a cache-blocked copy. Swaps that keep
+// a contiguous inner run (attention's head split) copy whole runs (simd-copy.ts).
 
 const BLOCK = 32;
 
@@ -76,12 +78,19 @@ export function asAxisGroupSwap(shape: number[], perm: number[]): { outer: numbe
 export function fastTranspose(backend: BackendWasm, x: TensorInfo, perm: number[]): TensorInfo | undefined {
   if (x.dtype !== 'float32') return undefined;
   const swap = asAxisGroupSwap(x.shape, perm);
-  // Swaps that move whole rows (inner > 1, e.g. attention head splits) are fast in stock wasm.
-  if (!swap || (swap.inner > 1 && swap.rows > 1 && swap.cols > 1)) return undefined;
+  if (!swap) return undefined;
+  const moveRuns = swap.inner > 1 && swap.rows > 1 && swap.cols > 1;
+  const copier = moveRuns ? simdCopyFor(backend) : undefined;
+  if (moveRuns && !copier) return undefined;
   const outShape = perm.map((p) => x.shape[p]);
   const out = backend.makeOutput(outShape, 'float32');
   const size = sizeOf(x.shape);
   if (size === 0) return out;
+  if (copier) {
+    // Runs of `inner` floats move whole (attention head splits): one memory.copy each.
+    copier.swapGroups(dataOf(backend, x).memoryOffset, dataOf(backend, out).memoryOffset, swap.outer, swap.rows, swap.cols, swap.inner);
+    return out;
+  }
   const heap = heapAllF32(backend);
   const src = dataOf(backend, x).memoryOffset >> 2;
   const dst = dataOf(backend, out).memoryOffset >> 2;

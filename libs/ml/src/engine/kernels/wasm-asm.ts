@@ -57,6 +57,8 @@ export const op = {
   /** Picks the first of two values when the i32 on top is non-zero. */
   select: [0x1b] as Code,
   i32Load: (offset = 0): Code => [0x28, ...memarg(2, offset)],
+  /** memory.copy(dst, src, bytes) of the bulk-memory proposal (in every Node that runs SIMD). */
+  memoryCopy: [0xfc, 0x0a, 0x00, 0x00] as Code,
   /** Atomic fetch-and-add on shared memory (returns the old value). */
   i32AtomicAdd: (offset = 0): Code => [0xfe, 0x1e, ...memarg(2, offset)],
   f32Load: (offset = 0): Code => [0x2a, ...memarg(2, offset)],
