@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { loadSimdModule, loadThreadedSimdModule, threadedSimdWasmFile, unrefWorkers, WasmModule } from './wasm-module-loader';
 import { closeThreadGate, openThreadGate, setActiveThreadGate } from './thread-gate';
+import { cloneSavedTensorsOn, shareSavedTensorsOn } from './saved-tensors';
 import { registerWasmKernelOverrides } from './kernels';
 import { registerFusedNormKernels } from './kernels/fused-norm';
 import { stopGemmTeams } from './kernels/gemm-team';
@@ -121,6 +122,7 @@ async function start(options: InitBackendOptions): Promise<BackendInfo> {
   }
   await tf.setBackend('cpu');
   await tf.ready();
+  shareSavedTensorsOn('cpu');
   return { name: 'cpu', threads: 1, simd: false, version: `@tensorflow/tfjs-backend-cpu@${tf.version_core}` };
 }
 
@@ -177,6 +179,9 @@ async function startWasm(requestedThreads: number, overrides: boolean, gateThrea
   await tf.ready();
   wasmModule = module;
   unrefWorkers(module);
+  // Our Identity shares buffers, so tensors saved for gradients can too.
+  if (overrides) shareSavedTensorsOn('wasm');
+  else cloneSavedTensorsOn('wasm');
   const actualThreads = module.tfjs.getThreadsCount();
   // Small ops run on the calling thread; our GEMM opens the pool for large products.
   const gate = gateThreads && overrides && build === 'threaded-simd' ? closeThreadGate(module, threadedSimdWasmFile()) : undefined;
