@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { Agent } from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CURRENT_SCHEMA_VERSION, labelTaskDecider, streams, type CommandMetadata, type LabelTaskCommand } from '@forge/domain';
 import { openPostgresEventStore, type JsonObject, type SqlEventStore } from '@forge/event-store';
 import { ADMIN, ApiClient, freePort, start, startPortalStack, waitForHttp, type PortalStack, type Started } from '@forge/system-harness';
-import { constantRate, type RateLoad, type RateRequest } from './constant-rate';
+import { constantRate, keepAliveAgent, type RateLoad, type RateRequest } from './constant-rate';
 import { Benchmark, BenchRow, compared, median } from './harness';
 
 // Rating submission through the HTTP API at a steady 500 requests/s (open loop: request i leaves at
@@ -141,6 +142,7 @@ export const benchmark: Benchmark = {
     let stack: PortalStack | undefined;
     let store: SqlEventStore | undefined;
     let plain: { url: string; proc: Started } | undefined;
+    const agentsToClose: Agent[] = [];
     try {
       log('starting the API on a fresh PostgreSQL database and the built portal (next build when sources changed)');
       stack = await startPortalStack({ importRoot: SAMPLES, label: 'bench_api' });
@@ -155,8 +157,8 @@ export const benchmark: Benchmark = {
       const browser = await enterToNextImage(stack, ratings);
 
       store = (await openPostgresEventStore(stack.databaseUrl, { max: 4 })) as SqlEventStore;
-      // Every rating goes to its own claimed task: warm-up, then per round one run at RATE and one at LIGHT.
-      const needed = Math.ceil((RATE * (1 + rounds * seconds) + LIGHT * rounds * seconds) * 1.05);
+      // Every rating goes to its own claimed task: warm-up, then per round one run at RATE and one at LIGHT, each with its second of warm-up.
+      const needed = Math.ceil((RATE * (2 + rounds * (seconds + 1)) + LIGHT * rounds * (seconds + 1)) * 1.05);
       log(`seeding ${needed} claimed tasks for the load test`);
       const tasks = await claimedTasks(store, imageIds, needed);
       plain = await startPlainInsertServer(stack.databaseUrl);
@@ -172,9 +174,14 @@ export const benchmark: Benchmark = {
         plain: { url: plain.url, next: () => ({ method: 'POST', path: `/tasks/${randomUUID()}/ratings`, body: BODY }) },
         rating: { url: stack.apiUrl, next: () => ({ method: 'POST', path: `/tasks/${nextTask()}/ratings`, body: BODY }) },
       };
-      const load = (target: keyof typeof targets, rate: number, secs = seconds) => constantRate({ url: targets[target].url, rate, seconds: secs, headers, next: targets[target].next });
+      // One keep-alive pool per target for the whole run, like the portal's server in front of the API.
+      const agents = { health: keepAliveAgent(), plain: keepAliveAgent(), rating: keepAliveAgent() };
+      agentsToClose.push(...Object.values(agents));
+      // Each measured run follows 1 s of the same load, unrecorded: the steady state at that rate, not the ramp into it.
+      const load = (target: keyof typeof targets, rate: number, secs = seconds) =>
+        constantRate({ url: targets[target].url, rate, seconds: secs, warmupSeconds: 1, headers, next: targets[target].next, agent: agents[target] });
 
-      // Warm-up: JIT, connection pools, the API's read model.
+      // Warm-up: JIT, connection pools (the client's too), the API's read model.
       for (const target of ['health', 'plain', 'rating'] as const) await load(target, RATE, 1);
       log(`load average before: ${loadAverage()} (${os.cpus().length} cores)`);
       const heavy: Record<keyof typeof targets, RateLoad[]> = { health: [], plain: [], rating: [] };
@@ -201,6 +208,7 @@ export const benchmark: Benchmark = {
         compared(`Enter → next image shown (median of ${ratings})`, browser.enterMs, 'ms', browser.navigationMs),
       ];
     } finally {
+      for (const agent of agentsToClose) agent.destroy();
       await plain?.proc.stop();
       await store?.close();
       await stack?.stop();

@@ -38,60 +38,82 @@ export interface RateOptions {
   next: () => RateRequest;
   /** Per request; a request still unanswered then counts as an error. */
   timeoutMs?: number;
+  /**
+   * Seconds of the same load sent first and not recorded: connections, pools and caches reach their
+   * steady state for this rate before the measured `seconds` begin (no pause in between).
+   */
+  warmupSeconds?: number;
+  /**
+   * Keep-alive connections to reuse (a long-lived client such as the portal's server keeps them open);
+   * without one, every run opens its own and closes them at the end.
+   */
+  agent?: http.Agent;
+}
+
+/** Keep-alive connections for constantRate, up to 512 at once. */
+export function keepAliveAgent(): http.Agent {
+  return new http.Agent({ keepAlive: true, maxSockets: 512 });
 }
 
 export function constantRate(options: RateOptions): Promise<RateLoad> {
   const { rate, seconds } = options;
-  if (!(rate > 0) || !(seconds > 0)) throw new RangeError(`constantRate needs rate > 0 and seconds > 0, got ${rate} and ${seconds}`);
+  const warmup = options.warmupSeconds ?? 0;
+  if (!(rate > 0) || !(seconds > 0) || !(warmup >= 0)) throw new RangeError(`constantRate needs rate > 0, seconds > 0 and warmupSeconds ≥ 0, got ${rate}, ${seconds} and ${warmup}`);
   const target = new URL(options.url);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
-  const total = Math.round(rate * seconds);
+  const agent = options.agent ?? keepAliveAgent();
+  const unrecorded = Math.round(rate * warmup);
+  const total = unrecorded + Math.round(rate * seconds);
   const latencies: number[] = [];
   const lags: number[] = [];
   const statuses: Record<string, number> = {};
   let errors = 0;
+  let recorded = 0;
   let done = 0;
   let lastEnd = 0;
   const start = performance.now() + 5;
 
   return new Promise((resolve) => {
     const finish = () => {
-      agent.destroy();
-      const elapsed = (lastEnd - start) / 1000;
+      if (!options.agent) agent.destroy();
+      const elapsed = (lastEnd - (start + (unrecorded * 1000) / rate)) / 1000;
       resolve({
-        rate: (done - errors) / Math.max(seconds, elapsed),
+        rate: (recorded - errors) / Math.max(seconds, elapsed),
         p50: latencies.length ? percentile(latencies, 50) : NaN,
         p99: latencies.length ? percentile(latencies, 99) : NaN,
-        sent: total,
+        sent: total - unrecorded,
         errors,
         statuses,
         sendLagP99: lags.length ? percentile(lags, 99) : NaN,
       });
     };
-    const settle = (due: number, status: string) => {
+    const settle = (i: number, due: number, status: string) => {
       const end = performance.now();
-      lastEnd = Math.max(lastEnd, end);
-      statuses[status] = (statuses[status] ?? 0) + 1;
-      if (status.startsWith('2')) latencies.push(end - due);
-      else errors++;
+      if (i >= unrecorded) {
+        recorded++;
+        lastEnd = Math.max(lastEnd, end);
+        statuses[status] = (statuses[status] ?? 0) + 1;
+        if (status.startsWith('2')) latencies.push(end - due);
+        else errors++;
+      }
       if (++done === total) finish();
     };
-    const send = (due: number) => {
-      lags.push(performance.now() - due);
+    const send = (i: number) => {
+      const due = start + (i * 1000) / rate;
+      if (i >= unrecorded) lags.push(performance.now() - due);
       const r = options.next();
       const headers = r.body === undefined ? options.headers : { ...options.headers, 'content-length': String(Buffer.byteLength(r.body)) };
       const req = http.request({ host: target.hostname, port: target.port, method: r.method, path: r.path, headers, agent, timeout: options.timeoutMs ?? 10_000 }, (res) => {
         res.resume();
-        res.on('end', () => settle(due, String(res.statusCode)));
+        res.on('end', () => settle(i, due, String(res.statusCode)));
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', () => settle(due, 'error'));
+      req.on('error', () => settle(i, due, 'error'));
       req.end(r.body);
     };
     let sent = 0;
     const tick = () => {
       const now = performance.now();
-      while (sent < total && start + (sent * 1000) / rate <= now) send(start + (sent++ * 1000) / rate);
+      while (sent < total && start + (sent * 1000) / rate <= now) send(sent++);
       if (sent < total) setTimeout(tick, Math.max(0, start + (sent * 1000) / rate - performance.now()));
     };
     setTimeout(tick, 5);
