@@ -1,7 +1,8 @@
 'use client';
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
-import { clearSession, hasRole, loadSession, Session } from '../lib/session';
+import { hasRole, loadSession, Session } from '../lib/session';
+import { signOut } from '../lib/sign-out';
 
 /** Navigation shows only the pages the signed-in user's roles may open (the API refuses the rest anyway). */
 export function TopBar() {
@@ -19,12 +20,7 @@ export function TopBar() {
       {session ? (
         <span>
           <span className="muted">{session.username} ({session.roles.join(', ')})</span>{' '}
-          <button
-            onClick={() => {
-              clearSession();
-              window.location.assign('/login');
-            }}
-          >
+          <button type="button" onClick={() => void signOut()}>
             Sign out
           </button>
         </span>

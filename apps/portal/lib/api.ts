@@ -1,5 +1,6 @@
 'use client';
 import { clearSession, loadSession } from './session';
+import { endBoardSession } from './sign-out';
 
 /** An API error with the HTTP status and the server's message (which names the field or reason). */
 export class ApiError extends Error {
@@ -24,6 +25,7 @@ export async function api<T>(path: string, init: RequestInit & { json?: unknown 
   const res = await fetch(`/api${path}`, { ...init, headers, body });
   if (res.status === 401) {
     clearSession();
+    void endBoardSession();
     if (typeof window !== 'undefined' && !window.location.pathname.startsWith('/login')) window.location.assign('/login');
   }
   if (!res.ok) {

@@ -1,8 +1,9 @@
 'use client';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../../lib/api';
 import { homeFor } from '../../lib/role-gate';
 import { saveSession, type Role } from '../../lib/session';
+import { endBoardSession } from '../../lib/sign-out';
 import { errorText, Status } from '../../lib/status';
 
 interface LoginResponse {
@@ -17,6 +18,8 @@ export default function LoginPage() {
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState('');
+  // A board session left by an earlier sign-in in this browser (tab closed, not signed out) ends here.
+  useEffect(() => void endBoardSession(), []);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
