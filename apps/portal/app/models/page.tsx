@@ -5,6 +5,8 @@ import { RoleGate } from '../../lib/role-gate';
 import { hasRole, type Session } from '../../lib/session';
 import { errorText, Status } from '../../lib/status';
 import { MEANINGS } from '../audit/sign-record';
+import { GeneratorImagesGrid } from './generator-images';
+import { LoopStatus } from './loop-status';
 import { MetricPlot, type Point } from './metric-plot';
 import { TrainingRuns } from './training-runs';
 
@@ -49,6 +51,8 @@ function Models({ session }: { session: Session }) {
 
   if (!kinds) return <Status message={message || 'Loading model versions…'} />;
   const total = kinds.reduce((n, k) => n + Object.keys(k.versions).length, 0);
+  const generator = kinds.find((k) => k.model === 'generator');
+  const generatorVersions = generator ? Object.values(generator.versions).sort((a, b) => a.registeredAt.localeCompare(b.registeredAt)) : [];
   return (
     <>
       <h1>Models and the loop</h1>
@@ -57,12 +61,14 @@ function Models({ session }: { session: Session }) {
           No model version has been trained yet. Versions appear here when training reports them (SelectorTrained, PolicyUpdated, GeneratorRefined).
         </p>
       )}
+      <LoopStatus />
       <TrainingRuns />
       {kinds
         .filter((k) => Object.keys(k.versions).length > 0)
         .map((k) => (
           <ModelKind key={k.model} kind={k} canDecide={hasRole(session, 'operator', 'admin')} onChanged={load} />
         ))}
+      <GeneratorImagesGrid versions={generatorVersions} serving={generator?.promoted ?? null} />
       <Status message={message} />
     </>
   );
