@@ -4,8 +4,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { openPostgresEventStore, type RecordedEvent } from '@forge/event-store';
+import { encodePngWithSharp, renderPhantom } from '@forge/phantom';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ADMIN, ApiClient, seedPhantomTasks, seedSelectorVersions, seedTrainingRun, startPortalStack, type PortalStack } from '@forge/system-harness';
+import {
+  ADMIN,
+  ApiClient,
+  seedGeneratedImages,
+  seedGeneratorVersions,
+  seedPhantomTasks,
+  seedSelectorVersions,
+  seedTrainingRun,
+  startPortalStack,
+  type GeneratedImageFixture,
+  type PortalStack,
+} from '@forge/system-harness';
 
 const SAMPLES = path.resolve(__dirname, '../samples/phantom-mini');
 const ARTIFACTS = path.resolve(__dirname, '../test-artifacts/portal');
@@ -263,6 +275,92 @@ it('an operator follows a training run, sees model versions with a plot and prom
     await shoot(p, 'job-queues');
     const anonymous = await context.request.get(`${stack.portalUrl}/api/admin/queues/api/queues`);
     expect(anonymous.status()).toBe(401);
+
+    // Signing out of the portal ends the board session too: the cookie is gone and the board refuses this browser.
+    const boardApi = `${stack.portalUrl}/api/admin/queues/api/queues`;
+    expect((await ctx.request.get(boardApi)).status()).toBe(200);
+    await p.goto(`${stack.portalUrl}/admin`);
+    await p.getByRole('button', { name: 'Sign out' }).click();
+    await p.waitForURL(`${stack.portalUrl}/login`);
+    expect((await ctx.cookies()).map((c) => c.name)).not.toContain('forge_queue_board');
+    expect((await ctx.request.get(boardApi)).status()).toBe(401);
+    await p.goto(`${stack.portalUrl}/api/admin/queues`);
+    expect(await p.locator('body').textContent()).toMatch(/401|no bearer token|sign in/i);
+  } finally {
+    await ctx.close();
+  }
+});
+
+/** Phantom fundus photographs standing in for a generator's output: their captions are the prompts. */
+async function generatedImages(firstSeed: number, count: number): Promise<GeneratedImageFixture[]> {
+  const out: GeneratedImageFixture[] = [];
+  for (let i = 0; i < count; i++) {
+    const seed = firstSeed + i;
+    const phantom = renderPhantom({ seed, size: 96 });
+    out.push({ prompt: phantom.caption, seed, png: await encodePngWithSharp(phantom.rgb, 96, 96), width: 96, height: 96 });
+  }
+  return out;
+}
+
+it("an operator sees the loop's status and, per generator version, a grid of the images it made", async () => {
+  const day = (d: number) => new Date(Date.UTC(2026, 11, d, 12)).toISOString();
+  await seedGeneratorVersions(stack.databaseUrl, [
+    { version: 'generator-0', at: day(1), metrics: { iteration: 0, judgeQuality: 0.41, judgeMatch: 0.38 }, decision: { action: 'promote', reason: 'the pretrained baseline' } },
+    { version: 'generator-1', at: day(3), metrics: { iteration: 1, judgeQuality: 0.52, judgeMatch: 0.44 }, decision: { action: 'promote', reason: 'judge quality +0.11 [0.05, 0.17]' } },
+    { version: 'generator-2', at: day(5), metrics: { iteration: 2, judgeQuality: 0.47, judgeMatch: 0.45 }, decision: { action: 'reject', reason: 'judge quality -0.05 [-0.09, -0.01] against generator-1' } },
+  ]);
+  const serving = await generatedImages(5000, 26);
+  const servingIds = await seedGeneratedImages(stack, 'generator-1', serving);
+  const rejectedIds = await seedGeneratedImages(stack, 'generator-2', await generatedImages(6000, 3));
+
+  const ctx = await context.browser()!.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'UTC' });
+  const p = await ctx.newPage();
+  try {
+    await signIn(p, OPERATOR, '/models');
+    // The loop: latest iteration, the last decision with its reason, and the ratings since the last trigger.
+    await p.getByTestId('loop-iteration').filter({ hasText: 'iteration 2' }).waitFor();
+    expect(await p.getByTestId('loop-iteration').textContent()).toMatch(/generator-2\s*rejected.*judgeQuality 0\.470, judgeMatch 0\.450/s);
+    expect(await p.getByTestId('loop-decision').textContent()).toMatch(/generator generator-2\s*rejected by system test-fixture.*reason: judge quality -0\.05 \[-0\.09, -0\.01\] against generator-1/s);
+    expect(await p.getByTestId('loop-training').textContent()).toContain('selector run selector-upto-60 at step 100 of 200');
+    const ratings = (await allEvents()).filter((e) => e.type === 'RatingSubmitted').length;
+    expect(await p.getByTestId('loop-retraining').textContent()).toContain(`generator: ${ratings} new ratings since the start (never retrained)`);
+
+    // The grid opens on the serving version: a first page of 24 of its 26 images, each with its prompt.
+    const grid = p.getByTestId('generator-grid');
+    await p.locator('#grid-version').scrollIntoViewIfNeeded();
+    await grid.and(p.locator('[data-version="generator-1"]')).waitFor();
+    expect(await p.locator('#grid-version').inputValue()).toBe('generator-1');
+    const allLoaded = () =>
+      p.waitForFunction(() => {
+        // Every thumbnail is an <img> once its file has arrived (a placeholder until then), and decoded.
+        const items = document.querySelectorAll('[data-testid="generator-grid"] li').length;
+        const imgs = Array.from(document.querySelectorAll<HTMLImageElement>('[data-testid="generator-grid"] img'));
+        return items > 0 && imgs.length === items && imgs.every((img) => img.complete && img.naturalWidth === 96);
+      });
+    await allLoaded();
+    expect(await grid.locator('img').evaluateAll((imgs) => imgs.map((i) => i.getAttribute('data-image-id')))).toEqual(servingIds.slice(0, 24));
+    expect(await grid.locator('figcaption').allTextContents()).toEqual(serving.slice(0, 24).map((s) => s.prompt));
+    expect(await grid.locator('img').first().getAttribute('alt')).toBe('Generated fundus image 1 of 26 by generator-1');
+    await p.getByText('Showing images 1–24 of 26 by generator-1.').waitFor();
+    await p.screenshot({ path: path.join(ARTIFACTS, 'models-generator-grid.png'), fullPage: true });
+    await grid.scrollIntoViewIfNeeded();
+    await shoot(p, 'models-generator-grid-viewport');
+
+    // Keyboard only: the version selector, then Previous (disabled, skipped), then Next.
+    await p.locator('#grid-version').focus();
+    await p.keyboard.press('Tab');
+    expect(await p.evaluate(() => document.activeElement?.textContent)).toBe('Next 24');
+    await p.keyboard.press('Enter');
+    await p.getByText('Showing images 25–26 of 26 by generator-1.').waitFor();
+    await allLoaded();
+    expect(await grid.locator('img').evaluateAll((imgs) => imgs.map((i) => i.getAttribute('data-image-id')))).toEqual(servingIds.slice(24));
+
+    // Another version from the selector: the rejected one shows only its own images.
+    await p.locator('#grid-version').selectOption('generator-2');
+    await grid.and(p.locator('[data-version="generator-2"]')).waitFor();
+    await allLoaded();
+    expect(await grid.locator('img').evaluateAll((imgs) => imgs.map((i) => i.getAttribute('data-image-id')))).toEqual(rejectedIds);
+    expect(await p.locator('#grid-version option').allTextContents()).toEqual(['generator-0 (retired, 0 images)', 'generator-1 (serving, 26 images)', 'generator-2 (rejected, 3 images)']);
   } finally {
     await ctx.close();
   }

@@ -4,3 +4,4 @@ export * from './portal-build';
 export * from './portal-stack';
 export * from './api-client';
 export * from './model-fixtures';
+export * from './generator-fixtures';

@@ -17,6 +17,8 @@ export interface PortalStack {
   apiUrl: string;
   portalUrl: string;
   databaseUrl: string;
+  /** The API's data folder (content-addressed images), for fixtures that store files as the API would. */
+  dataDir: string;
   browser: Browser;
   build: { built: boolean; ms: number };
   stop(): Promise<void>;
@@ -82,7 +84,7 @@ export async function startPortalStack(options: StackOptions): Promise<PortalSta
     await waitForHttp(`${portalUrl}/login`, portal, 60_000);
     await waitForHttp(`${portalUrl}/api/health`, portal, 30_000);
     browser = await chromium.launch({ executablePath: process.env.FORGE_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
-    return { apiUrl: api.url, portalUrl, databaseUrl: db.url, browser, build, stop };
+    return { apiUrl: api.url, portalUrl, databaseUrl: db.url, dataDir: path.join(tmp, 'data'), browser, build, stop };
   } catch (err) {
     await stop();
     throw err;
