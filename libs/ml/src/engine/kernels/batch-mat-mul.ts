@@ -3,8 +3,8 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { gatedThreads, parallel } from '../thread-gate';
 import { gemmTeamFor, runOnTeam } from './gemm-team';
 import { simdGemmFor } from './simd-gemm';
-import { fastTranspose } from './transpose';
-import { aliasId, cFunction, dataOf, forgetCachedOperators, releaseAlias, shapeBytes, sizeOf } from './wasm-heap';
+import { fastTranspose, transpose2dInto } from './transpose';
+import { aliasId, cFunction, dataOf, forgetCachedOperators, heapAllF32, releaseAlias, shapeBytes, sizeOf } from './wasm-heap';
 
 // The stock wasm BatchMatMul uses XNNPACK's fast GEMM only for a single non-transposed 2-D
 // product; transposed and batched products fall to a naive loop (0.5–2 GFLOP/s). Here every case
@@ -96,7 +96,10 @@ export function batchMatMulFast(backend: BackendWasm, a: TensorInfo, b: TensorIn
     return broadcastThenMultiply(backend, out, a, b, transposeA, transposeB, outBatchDims);
   }
 
-  if (batch * m * n * k < PARALLEL_MIN_MACS && simdProduct(backend, out, a, b, transposeA, transposeB, batchA, batchB, batch, m, n, k)) return out;
+  // Our kernel takes any batch of products each below the threading threshold (a shared right
+  // operand folds the batch into one product, so the folded size decides); larger ones go to XNNPACK.
+  const productMacs = batchB === 1 && !transposeA ? batchA * m * n * k : m * n * k;
+  if (productMacs < PARALLEL_MIN_MACS && simdProduct(backend, out, a, b, transposeA, transposeB, batchA, batchB, batch, m, n, k)) return out;
 
   const opA = materialise(backend, a, transposeA);
   const opB = materialise(backend, b, transposeB);
@@ -162,7 +165,8 @@ function simdProduct(backend: BackendWasm, out: TensorInfo, a: TensorInfo, b: Te
     const sb = batchB === 1 ? 0 : k * n;
     if (team) {
       if (transposeB) {
-        for (let t = 0; t < batchB; t++) kernel.transpose(bAt + 4 * t * k * n, scratchAt + 4 * t * k * n, n, k);
+        const heap = heapAllF32(backend);
+        for (let t = 0; t < batchB; t++) transpose2dInto(heap, (bAt >> 2) + t * k * n, (scratchAt >> 2) + t * k * n, n, k);
         bAt = scratchAt;
         ldb = n;
       }
