@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getKernel, KernelConfig, KernelFunc, registerKernel, TensorInfo, util } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { AnyBackend, withOutputs } from './js-kernel';
+import { simdOptimFor } from './simd-optim';
+import { dataOf } from './wasm-heap';
 
 // The optimizer step and the EMA update as one kernel each, for every variable at once. Done
 // with tfjs ops, Adam with global-norm clipping costs ~15 small ops per variable (≈1,350 kernel
@@ -44,6 +47,24 @@ const adamStep: KernelFunc = ({ inputs, backend, attrs }) => {
   const params = listed(ins, 'p', n);
   const all = [...params, ...listed(ins, 'g', n), ...listed(ins, 'm', n), ...listed(ins, 'v', n)];
   const shapes = [...params, ...params, ...params].map((t) => [...t.shape]);
+  const kernel = (backend as AnyBackend).wasm ? simdOptimFor(backend as BackendWasm) : undefined;
+  if (kernel) {
+    const wasm = backend as BackendWasm;
+    const outs = [...shapes, []].map((shape) => wasm.makeOutput(shape, 'float32'));
+    const addr = (t: TensorInfo) => dataOf(wasm, t).memoryOffset;
+    let squares = 0;
+    for (let i = 0; i < n; i++) squares += kernel.sumSquares(addr(all[n + i]), params[i].shape.reduce((x, y) => x * y, 1));
+    const norm = Math.sqrt(squares);
+    const scale = a.clipNorm > 0 ? a.clipNorm / Math.max(norm, a.clipNorm) : 1;
+    const lrOverC1 = a.learningRate / (1 - a.beta1 ** a.step);
+    const invC2 = 1 / (1 - a.beta2 ** a.step);
+    for (let i = 0; i < n; i++) {
+      const size = params[i].shape.reduce((x, y) => x * y, 1);
+      kernel.adam(addr(all[i]), addr(all[n + i]), addr(all[2 * n + i]), addr(all[3 * n + i]), addr(outs[i]), addr(outs[n + i]), addr(outs[2 * n + i]), size, scale, a.beta1, a.beta2, lrOverC1, invC2, a.epsilon, a.keep[i]);
+    }
+    (wasm.typedArrayFromHeap(outs[3 * n]) as Float32Array)[0] = norm;
+    return outs;
+  }
   return withOutputs(backend as AnyBackend, all, [...shapes, []], (x, out) => {
     let squares = 0;
     for (let i = 0; i < n; i++) {
@@ -77,7 +98,16 @@ const emaUpdate: KernelFunc = ({ inputs, backend, attrs }) => {
   const { decay, count } = attrs as unknown as { decay: number; count: number };
   const ins = inputs as Record<string, TensorInfo | undefined>;
   const averages = listed(ins, 'e', count);
-  return withOutputs(backend as AnyBackend, [...averages, ...listed(ins, 's', count)], averages.map((t) => [...t.shape]), (x, out) => {
+  const sources = listed(ins, 's', count);
+  const kernel = (backend as AnyBackend).wasm ? simdOptimFor(backend as BackendWasm) : undefined;
+  if (kernel) {
+    const wasm = backend as BackendWasm;
+    const outs = averages.map((t) => wasm.makeOutput([...t.shape], 'float32'));
+    const addr = (t: TensorInfo) => dataOf(wasm, t).memoryOffset;
+    averages.forEach((t, i) => kernel.ema(addr(t), addr(sources[i]), addr(outs[i]), t.shape.reduce((x, y) => x * y, 1), decay));
+    return outs;
+  }
+  return withOutputs(backend as AnyBackend, [...averages, ...sources], averages.map((t) => [...t.shape]), (x, out) => {
     for (let i = 0; i < count; i++) {
       const [e, s, o] = [x[i], x[count + i], out[i]];
       for (let j = 0; j < e.length; j++) o[j] = e[j] * decay + s[j] * (1 - decay);

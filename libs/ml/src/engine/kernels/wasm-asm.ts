@@ -76,6 +76,8 @@ export const op = {
   f32x4Add: simd(0xe4),
   f32x4Sub: simd(0xe5),
   f32x4Mul: simd(0xe6),
+  f32x4Div: simd(0xe7),
+  f32x4Sqrt: simd(0xe3),
   f32x4ExtractLane: (lane: number): Code => simd(0x1f, lane),
   /** A block whose label `br 0` leaves. */
   block: (...body: Code[]): Code => [0x02, 0x40, ...body.flat(), 0x0b],
@@ -93,6 +95,8 @@ export interface FunctionDef {
   name: string;
   /** A count of i32 parameters, or their types. */
   params: number | ValueType[];
+  /** Result types (none by default). */
+  results?: ValueType[];
   locals: ValueType[];
   body: Code[];
 }
@@ -113,12 +117,14 @@ function name(text: string): number[] {
 /** A module importing `env.memory` (shared when the backend's memory is) and exporting `functions`. */
 export function assemble(functions: FunctionDef[], sharedMemory: boolean): Uint8Array<ArrayBuffer> {
   const paramTypes = (f: FunctionDef): ValueType[] => (typeof f.params === 'number' ? new Array(f.params).fill(I32) : f.params);
-  const types = [...new Set(functions.map((f) => paramTypes(f).join(',')))];
-  const typeSection = vector(types.map((t) => [0x60, ...vector(t.split(',').filter((x) => x !== '').map((x) => [Number(x)])), 0]));
+  const signature = (f: FunctionDef) => `${paramTypes(f).join(',')}:${(f.results ?? []).join(',')}`;
+  const types = [...new Set(functions.map(signature))];
+  const list = (text: string) => text.split(',').filter((x) => x !== '').map((x) => [Number(x)]);
+  const typeSection = vector(types.map((t) => [0x60, ...vector(list(t.split(':')[0])), ...vector(list(t.split(':')[1]))]));
   // Shared memory needs a maximum; 65536 pages (4 GiB) admits whatever the backend declared.
   const limits = sharedMemory ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
   const importSection = vector([[...name('env'), ...name('memory'), 0x02, ...limits]]);
-  const functionSection = vector(functions.map((f) => uleb(types.indexOf(paramTypes(f).join(',')))));
+  const functionSection = vector(functions.map((f) => uleb(types.indexOf(signature(f)))));
   const exportSection = vector(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]));
   const bodies = functions.map((f) => {
     const locals = vector(f.locals.map((t) => [1, t]));
