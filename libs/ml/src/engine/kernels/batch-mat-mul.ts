@@ -1,7 +1,7 @@
 import { BatchMatMul, BatchMatMulAttrs, broadcast_util, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { gatedThreads, parallel } from '../thread-gate';
-import { gemmTeamFor, runOnTeam } from './gemm-team';
+import { gemmTeamFor, runOnTeam, teamReady } from './gemm-team';
 import { simdGemmFor } from './simd-gemm';
 import { fastTranspose, transpose2dInto } from './transpose';
 import { aliasId, cFunction, dataOf, forgetCachedOperators, heapAllF32, releaseAlias, shapeBytes, sizeOf } from './wasm-heap';
@@ -148,7 +148,8 @@ export function batchMatMulFast(backend: BackendWasm, a: TensorInfo, b: TensorIn
 function simdProduct(backend: BackendWasm, out: TensorInfo, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, batchA: number, batchB: number, batch: number, m: number, n: number, k: number): boolean {
   const kernel = simdGemmFor(backend);
   if (!kernel) return false;
-  const team = batch * m * n * k >= TEAM_MIN_MACS && gatedThreads() > 1 ? gemmTeamFor(backend) : undefined;
+  const candidate = batch * m * n * k >= TEAM_MIN_MACS && gatedThreads() > 1 ? gemmTeamFor(backend) : undefined;
+  const team = candidate && teamReady(candidate) ? candidate : undefined;
   // Transposed B: per slice into scratch inside the kernel, or all slices up front for the team.
   const scratch = transposeB ? backend.makeOutput([(team ? batchB : 1) * k * n], 'float32') : undefined;
   try {

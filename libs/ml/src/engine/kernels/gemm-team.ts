@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { WasmModule } from '../wasm-module-loader';
@@ -33,6 +34,9 @@ for (;;) {
 `;
 
 interface Team {
+  /** Products run (or offered) so far, and the count before which the team sits out. */
+  products: number;
+  pausedUntil: number;
   kernel: SimdGemm;
   /** Byte address of the control block. */
   ctrl: number;
@@ -57,10 +61,25 @@ export function gemmTeamFor(backend: BackendWasm): Team | undefined {
     heap.fill(0, ctrl >> 2, (ctrl >> 2) + CONTROL_SLOTS);
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { memory, bytes: simdGemmModuleBytes(true), ctrl, slot: SLOT } });
     worker.unref();
-    team = { kernel, ctrl, heap, worker };
+    team = { products: 0, pausedUntil: 0, kernel, ctrl, heap, worker };
   }
   teams.set(module, team);
   return team ?? undefined;
+}
+
+/**
+ * A worker descheduled in the middle of a block makes the caller wait for it (once the worker has
+ * claimed a block, the caller must not return before it is written). When that wait is longer
+ * than the caller's own share of the work, the team sits out the next PAUSE_PRODUCTS products.
+ */
+const PAUSE_PRODUCTS = 200;
+/** Waits shorter than this never count as a stall. */
+const STALL_MIN_MS = 0.2;
+
+/** Whether the team should take this product (false while it sits out after a stall). */
+export function teamReady(team: Team): boolean {
+  team.products++;
+  return team.products >= team.pausedUntil;
 }
 
 /** Stops every team's worker (the backend is going away). */
@@ -99,12 +118,16 @@ export function runOnTeam(team: Team, p: SharedProduct): void {
   Atomics.store(heap, base + SLOT.STATE, 1);
   Atomics.add(heap, base + SLOT.GEN, 1);
   Atomics.notify(heap, base + SLOT.GEN, 1);
+  const start = performance.now();
   team.kernel.gemmWork(ctrl);
   if (Atomics.compareExchange(heap, base + SLOT.STATE, 1, 0) === 2) {
     // The worker is inside gemmWork: at most one block to wait for.
+    const own = performance.now();
     while (Atomics.load(heap, base + SLOT.LEFT) === 0) {
       /* spin */
     }
     Atomics.store(heap, base + SLOT.STATE, 0);
+    const waited = performance.now() - own;
+    if (waited > Math.max(STALL_MIN_MS, own - start)) team.pausedUntil = team.products + PAUSE_PRODUCTS;
   }
 }
