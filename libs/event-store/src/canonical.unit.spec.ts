@@ -38,6 +38,18 @@ describe('canonicalJson', () => {
     expect(() => canonicalJson({ f: () => 1 })).toThrow(/function/);
     expect(() => canonicalJson({ b: BigInt(1) })).toThrow(/bigint/);
   });
+
+  it('names where a nested value cannot be serialised', () => {
+    expect(() => canonicalJson({ a: { b: [1, { c: NaN }] } })).toThrow(/serialise a\.b\[1\]\.c canonically: NaN is not a JSON number/);
+    expect(() => canonicalJson([{ ok: 1 }, new Map()])).toThrow(/serialise \[1\] canonically: a Map object/);
+  });
+
+  it('gives the text JSON.stringify gives for key-sorted plain data', () => {
+    const sorted = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])])) : v;
+    const value = { z: [1, 'two', { y: null, x: [true, false, 0.5, -3] }], a: { c: '', b: { e: [], d: {} } }, m: 'ünïcödé "quoted"' };
+    expect(canonicalJson(value)).toBe(JSON.stringify(sorted(value)));
+  });
 });
 
 describe('eventHash', () => {
