@@ -6,6 +6,7 @@ import { loadSimdModule, loadThreadedSimdModule, threadedSimdWasmFile, unrefWork
 import { closeThreadGate, openThreadGate, setActiveThreadGate } from './thread-gate';
 import { cloneSavedTensorsOn, shareSavedTensorsOn } from './saved-tensors';
 import { registerWasmKernelOverrides } from './kernels';
+import { registerFusedGateKernels } from './kernels/fused-gate';
 import { registerFusedNormKernels } from './kernels/fused-norm';
 import { stopGemmTeams } from './kernels/gemm-team';
 import { registerFusedOptimizerKernels } from './kernels/fused-optimizer';
@@ -106,6 +107,7 @@ export function activeWasmModule(): WasmModule | undefined {
 async function start(options: InitBackendOptions): Promise<BackendInfo> {
   registerFusedOptimizerKernels();
   registerFusedNormKernels();
+  registerFusedGateKernels();
   const prefer = options.prefer;
   if (prefer === undefined || prefer === 'tensorflow') {
     const native = await tryNative();

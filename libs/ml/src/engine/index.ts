@@ -9,3 +9,4 @@ export { fusedAdamStep, fusedEmaUpdate, hasFusedOptimizer } from './kernels/fuse
 export type { AdamStepAttrs } from './kernels/fused-optimizer';
 export { normAffine } from './kernels/fused-norm';
 export type { NormAffineAttrs } from './kernels/fused-norm';
+export { gatedAdd } from './kernels/fused-gate';

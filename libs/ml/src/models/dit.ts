@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ParamStore } from './params';
-import { normAffine } from '../engine';
+import { gatedAdd, normAffine } from '../engine';
 import { attention, createAttention, createDense, createMlp, dense, mlp, patchify, silu, timestepEmbedding, unpatchify } from './layers';
 
 export interface DitConfig {
@@ -73,11 +73,10 @@ function modulate(x: tf.Tensor2D, shift: tf.Tensor2D, scale: tf.Tensor2D, batch:
   return normAffine(x, shift, scale, { scaleOffset: 1, epsilon: 1e-5 }); // (B·N, D)
 }
 
-/** x + gate·y per sample: (B·N, D), (B·N, D), (B, D) -> (B·N, D) */
+/** x + gate·y per sample, one fused kernel (engine gatedAdd): (B·N, D), (B·N, D), (B, D) -> (B·N, D) */
 function gatedResidual(x: tf.Tensor2D, y: tf.Tensor2D, gate: tf.Tensor2D, batch: number): tf.Tensor2D {
-  const [bn, d] = x.shape;
-  const g = tf.reshape(tf.mul(tf.reshape(y, [batch, bn / batch, d]), tf.expandDims(gate, 1)), [bn, d]); // (B·N, D)
-  return tf.add(x, g); // (B·N, D)
+  if (gate.shape[0] !== batch) throw invalid(`DiT gated residual: ${gate.shape[0]} gate rows for a batch of ${batch}`);
+  return gatedAdd(x, y, gate); // (B·N, D)
 }
 
 /** adaLN-zero block: self-attention, cross-attention to text, MLP, each modulated by c. */

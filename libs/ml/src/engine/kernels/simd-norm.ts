@@ -106,9 +106,55 @@ const normBackward: FunctionDef = {
   ],
 };
 
+// gatedAdd(x, y, gate, out, rows, dim, rowsPerGroup): out = x + y·gate[g] (the DiT's gated residual)
+// gatedAddGrad(dy, y, gate, dyOut, dgate, rows, dim, rowsPerGroup): dyOut = dy·gate[g], dgate[g] += dy·y
+const G = { a: 0, b: 1, gate: 2, o1: 3, rows: 4, dim: 5, pg: 6, r: 7, d: 8, roff: 9, gofs: 10, dim4: 11 };
+const rowOffsets = (pg: number, r: number, roff: number, gofs: number, dim4: number): Code[] => [
+  op.get(r), op.get(dim4), op.mul, op.set(roff),
+  op.get(r), op.get(pg), op.divU, op.get(dim4), op.mul, op.set(gofs),
+];
+const gatedAdd: FunctionDef = {
+  name: 'gatedAdd',
+  params: 7,
+  locals: [I32, I32, I32, I32, I32],
+  body: [
+    op.get(G.dim), op.i32(2), op.shl, op.set(G.dim4),
+    op.i32(0), op.set(G.r),
+    rowLoop(G.r, G.rows, [
+      ...rowOffsets(G.pg, G.r, G.roff, G.gofs, G.dim4),
+      overRow(G.d, G.dim4,
+        at3(G.o1, G.roff, G.d),
+        at3(G.a, G.roff, G.d), op.v128Load(),
+        at3(G.b, G.roff, G.d), op.v128Load(), at3(G.gate, G.gofs, G.d), op.v128Load(), op.f32x4Mul,
+        op.f32x4Add, op.v128Store(),
+      ),
+    ]),
+  ],
+};
+const GB = { dy: 0, y: 1, gate: 2, dyOut: 3, dgate: 4, rows: 5, dim: 6, pg: 7, r: 8, d: 9, roff: 10, gofs: 11, dim4: 12, dyv: 13 };
+const gatedAddGrad: FunctionDef = {
+  name: 'gatedAddGrad',
+  params: 8,
+  locals: [I32, I32, I32, I32, I32, V128],
+  body: [
+    op.get(GB.dim), op.i32(2), op.shl, op.set(GB.dim4),
+    op.i32(0), op.set(GB.r),
+    rowLoop(GB.r, GB.rows, [
+      ...rowOffsets(GB.pg, GB.r, GB.roff, GB.gofs, GB.dim4),
+      overRow(GB.d, GB.dim4,
+        at3(GB.dy, GB.roff, GB.d), op.v128Load(), op.set(GB.dyv),
+        at3(GB.dyOut, GB.roff, GB.d), op.get(GB.dyv), at3(GB.gate, GB.gofs, GB.d), op.v128Load(), op.f32x4Mul, op.v128Store(),
+        at3(GB.dgate, GB.gofs, GB.d), at3(GB.dgate, GB.gofs, GB.d), op.v128Load(), op.get(GB.dyv), at3(GB.y, GB.roff, GB.d), op.v128Load(), op.f32x4Mul, op.f32x4Add, op.v128Store(),
+      ),
+    ]),
+  ],
+};
+
 export interface SimdNorm {
   normForward(x: number, shift: number, scale: number, y: number, rows: number, dim: number, rowsPerGroup: number, offset: number, eps: number): void;
   normBackward(dy: number, x: number, scale: number, dx: number, dshift: number, dscale: number, rows: number, dim: number, rowsPerGroup: number, offset: number, eps: number): void;
+  gatedAdd(x: number, y: number, gate: number, out: number, rows: number, dim: number, rowsPerGroup: number): void;
+  gatedAddGrad(dy: number, y: number, gate: number, dyOut: number, dgate: number, rows: number, dim: number, rowsPerGroup: number): void;
 }
 
 const instances = new WeakMap<object, SimdNorm | null>();
@@ -123,7 +169,7 @@ export function simdNormFor(backend: BackendWasm): SimdNorm | undefined {
     const memory = module.wasmMemory ?? module.asm?.memory;
     if (memory) {
       const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-      instance = new WebAssembly.Instance(new WebAssembly.Module(assemble([normForward, normBackward], shared)), { env: { memory } }).exports as unknown as SimdNorm;
+      instance = new WebAssembly.Instance(new WebAssembly.Module(assemble([normForward, normBackward, gatedAdd, gatedAddGrad], shared)), { env: { memory } }).exports as unknown as SimdNorm;
     }
   } catch {
     instance = null;
