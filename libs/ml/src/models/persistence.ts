@@ -112,7 +112,7 @@ export function loadPolicy(dir: string): { policy: Policy; manifest: CheckpointM
   let policy: Policy | undefined;
   const manifest = loadInto(dir, 'policy', (m) => {
     const a = m.architecture as unknown as TextArchitecture & { policy: PolicyConfig };
-    policy = new Policy(a.policy, rebuildText(a), m.seed);
+    policy = new Policy(a.policy, rebuildText(a), m.seed, true);
     return { policy: policy.store, text: policy.text.store };
   });
   return { policy: policy!, manifest };

@@ -5,6 +5,7 @@ import { TextEncoder } from './text-encoder';
 import { VitConfig, VitPreset, VIT_PRESETS, createVitParams, validateVitConfig, vitForward } from './vit';
 import { Trainer } from './optim';
 import { Rng } from './random';
+import type { FundusEncoder } from './fundus-encoder';
 
 export type PolicyObjective = 'reinforce' | 'bce';
 
@@ -17,6 +18,12 @@ export interface PolicyConfig {
   valueWeight: number;
   /** REINFORCE: Bernoulli actions sampled per pair (variance reduction). */
   actionsPerSample: number;
+  /**
+   * Width of the image–text product features (projected image ⊙ projected text) added to the
+   * concatenation: whether a caption fits an image is an interaction, which an MLP on [image ⊕ text]
+   * alone learns slowly. 0 or absent (checkpoints from before it) = concatenation only.
+   */
+  interaction?: number;
 }
 
 export const POLICY_HIDDEN = { tiny: [32, 16], small: [384, 192], paper: [768, 384] } as const;
@@ -55,14 +62,24 @@ export class Policy {
   readonly store: ParamStore;
   private rng: Rng;
 
-  constructor(readonly config: PolicyConfig, readonly text: TextEncoder, seed = 0) {
+  /**
+   * `ownsText`: the text encoder is this policy's own copy (fine-tuned with it, saved with it and
+   * disposed with it); otherwise the caller owns it and may share it.
+   */
+  constructor(readonly config: PolicyConfig, readonly text: TextEncoder, seed = 0, private readonly ownsText = false) {
     validateVitConfig(config.vit);
     if (!Number.isInteger(config.actionsPerSample) || config.actionsPerSample < 1) throw invalid(`Policy: actionsPerSample must be an integer ≥ 1, got ${config.actionsPerSample}`);
     if (config.hidden.length < 1 || config.hidden.some((h) => !Number.isInteger(h) || h < 1)) throw invalid(`Policy: hidden widths must be positive integers, got [${config.hidden}]`);
     this.store = new ParamStore(seed);
     this.rng = new Rng(seed + 17);
     createVitParams(this.store, config.vit, 'img');
-    let width = config.vit.dim + text.config.dim;
+    const k = config.interaction ?? 0;
+    if (!Number.isInteger(k) || k < 0) throw invalid(`Policy: interaction must be an integer ≥ 0, got ${k}`);
+    if (k > 0) {
+      createDense(this.store, 'head/imgProj', config.vit.dim, k);
+      createDense(this.store, 'head/txtProj', text.config.dim, k);
+    }
+    let width = config.vit.dim + text.config.dim + k;
     config.hidden.forEach((h, i) => {
       createDense(this.store, `head/fc${i}`, width, h);
       width = h;
@@ -70,6 +87,23 @@ export class Policy {
     createDense(this.store, 'head/score', width, 1);
     createDense(this.store, 'value/fc', config.vit.dim + text.config.dim, config.hidden[config.hidden.length - 1]);
     createDense(this.store, 'value/out', config.hidden[config.hidden.length - 1], 1);
+  }
+
+  /**
+   * Starts the image tower from a trained fundus encoder's ViT (same shape): features that already
+   * tell the diagnoses apart, which a tower trained from scratch on a few hundred pairs does not find.
+   */
+  initImageTower(encoder: FundusEncoder): void {
+    const a = encoder.config.vit;
+    const b = this.config.vit;
+    const keys = Object.keys(b) as (keyof VitConfig)[];
+    if (keys.some((k) => a[k] !== b[k])) throw invalid(`Policy.initImageTower: the fundus encoder's ViT ${JSON.stringify(a)} differs from the policy's ${JSON.stringify(b)}`);
+    const source = encoder.store.weightMap();
+    for (const name of this.store.names().filter((n) => n.startsWith('img/'))) {
+      const from = source[`vit/${name.slice('img/'.length)}`];
+      if (!from) throw invalid(`Policy.initImageTower: the fundus encoder has no weight for ${name}`);
+      this.store.get(name).assign(from);
+    }
   }
 
   /** Policy variables, plus the text encoder's when it is fine-tuned. */
@@ -83,7 +117,7 @@ export class Policy {
     const img = vitForward(this.store, this.config.vit, images, 'img'); // (B, Di)
     const txt = this.text.encodeTexts(prompts).pooled; // (B, Dt)
     const joint = tf.concat([img, txt], 1) as tf.Tensor2D; // (B, Di + Dt)
-    let h = joint;
+    let h = (this.config.interaction ?? 0) > 0 ? (tf.concat([joint, tf.mul(dense(this.store, 'head/imgProj', img), dense(this.store, 'head/txtProj', txt))], 1) as tf.Tensor2D) : joint; // (B, Di + Dt + K)
     this.config.hidden.forEach((_, i) => (h = gelu(dense(this.store, `head/fc${i}`, h)))); // (B, hidden_i)
     const logit = tf.reshape(dense(this.store, 'head/score', h), [-1]) as tf.Tensor1D; // (B)
     const v = tf.reshape(tf.sigmoid(dense(this.store, 'value/out', gelu(dense(this.store, 'value/fc', joint)))), [-1]) as tf.Tensor1D; // (B)
@@ -147,6 +181,7 @@ export class Policy {
 
   dispose(): void {
     this.store.dispose();
+    if (this.ownsText) this.text.dispose();
   }
 }
 
