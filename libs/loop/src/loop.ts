@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EventStore } from '@forge/event-store';
-import { FundusEncoder, Generator, loadGenerator, loadPolicy, loadSelector, loadTextEncoder, Policy, saveGenerator, savePolicy, saveSelector, saveTextEncoder, Selector, Rng } from '@forge/ml';
+import { FundusEncoder, Generator, loadGenerator, loadPolicy, loadSelector, Policy, saveGenerator, savePolicy, saveSelector, saveTextEncoder, Selector, Rng } from '@forge/ml';
 import { auc, spearman } from '@forge/metrics';
 import { createPanel, type Panel } from '@forge/phantom';
 import { checkpointDir, hasCheckpoint, loadFundusEncoder, saveFundusEncoder, saveMeta } from './checkpoints';
@@ -14,7 +14,7 @@ import type { LoopPreset } from './presets';
 import { inChunks, Pixels } from './pixels';
 import type { Recorder } from './record';
 import { trainingRun } from './runs';
-import { newPolicy, newSelector, pretrainGenerator, pretrainTextEncoder, Progress, RatedSet, refineGenerator, trainFundusEncoder, trainPolicy, trainSelector } from './training';
+import { newPolicyFromText, newSelector, pretrainGenerator, pretrainTextEncoder, Progress, RatedSet, refineGenerator, trainFundusEncoder, trainPolicy, trainSelector, type DiagnosedImages } from './training';
 import { decideVersion, registerCandidate } from './versions';
 import { PhantomWorld, registerWorld, renderWorld } from './world';
 
@@ -203,7 +203,8 @@ export async function runLoop(options: LoopOptions): Promise<LoopResult> {
     const selector = await trainOrLoadSelector('selector-0', null, firstPosition, firstRatings, firstTraining, preset.selector.pretrainSteps, 'loop: first selector on the panel ratings of real phantoms and the first generated batch');
     const selector0Spearman = selectorAgreement(selector.model, validation);
     await decideVersion(recorder, 'selector', selector.version, { spearman: selector0Spearman ?? NaN }, true, `selector ${selector.version}: first version (validation Spearman ${selector0Spearman?.toFixed(3) ?? 'n/a'})`);
-    let policy = await trainOrLoadPolicy('policy-0', null, firstPosition, firstRatings, firstTraining, 1, preset.policy.pretrainSteps, 'loop: first policy (stage 1, every rated pair)');
+    const diagnosed: DiagnosedImages = { ...real, diagnoses: world.train.map((r) => r.labels.diagnosis) };
+    let policy = await trainOrLoadPolicy('policy-0', null, firstPosition, firstRatings, firstTraining, 1, preset.policy.pretrainSteps, 'loop: first policy (stage 1, every rated pair and contrastive pairs of real phantoms)', undefined, { encoder, real: diagnosed });
     const policy0Auc = policyAgreement(policy.model, validation);
     await decideVersion(recorder, 'policy', policy.version, { auc: policy0Auc ?? NaN }, true, `policy ${policy.version}: first version (validation AUC ${policy0Auc?.toFixed(3) ?? 'n/a'})`);
 
@@ -333,12 +334,13 @@ export async function runLoop(options: LoopOptions): Promise<LoopResult> {
     return { model: loadSelector(dir).selector, version };
   }
 
-  async function trainOrLoadPolicy(version: string, parent: string | null, upTo: number, newRatings: number, data: RatedImage[], stage: 1 | 2, steps: number, reason: string, scores?: number[]): Promise<Serving<Policy>> {
+  /** `first`: a first version's image tower starts from the fundus encoder; stage 1 adds the real images' contrastive pairs. */
+  async function trainOrLoadPolicy(version: string, parent: string | null, upTo: number, newRatings: number, data: RatedImage[], stage: 1 | 2, steps: number, reason: string, scores?: number[], first?: { encoder: FundusEncoder; real: DiagnosedImages }): Promise<Serving<Policy>> {
     const dir = checkpointDir(dataDir, 'policy', version);
     let result = { loss: 0, meanReward: 0, samples: 0 };
     const run = await trainingRun(recorder, { model: 'policy', upToPosition: upTo, newRatings, config: { preset: preset.name, steps, stage, images: data.length, parent }, reason }, async () => {
-      const model = parent ? loadPolicy(checkpointDir(dataDir, 'policy', parent)).policy : newPolicy(preset, loadTextEncoder(checkpointDir(dataDir, 'text-encoder', 'text-encoder-0')).text, 5);
-      result = await withBar(`training ${version} (stage ${stage})`, (p) => trainPolicy(model, ratedSet(data), stage, scores, steps, preset.policy.batch, upTo, p));
+      const model = parent ? loadPolicy(checkpointDir(dataDir, 'policy', parent)).policy : newPolicyFromText(preset, checkpointDir(dataDir, 'text-encoder', 'text-encoder-0'), 5, first?.encoder);
+      result = await withBar(`training ${version} (stage ${stage})`, (p) => trainPolicy(model, { ...ratedSet(data), real: first?.real }, stage, scores, steps, preset.policy.batch, upTo, p));
       const manifest = await savePolicy(dir, model, saveMeta(version, parent, upTo, 5, { ...result, stage }));
       model.dispose();
       return { version, sha256: manifest.weightsSha256, steps, metrics: { ...result, stage } };

@@ -70,7 +70,7 @@ export const LOOP_PRESETS: Record<LoopPreset['name'], LoopPreset> = {
     vit: { imageSize: 32, channels: 3, patch: 8, dim: 48, depth: 2, heads: 4, mlpRatio: 2 },
     fundus: { steps: 80, batch: 32 },
     selector: { members: 3, pretrainSteps: 60, retrainSteps: 30, batch: 32 },
-    policy: { pretrainSteps: 40, retrainSteps: 20, batch: 32 },
+    policy: { pretrainSteps: 300, retrainSteps: 20, batch: 32 },
     firstGeneratedBatch: 32,
     iteration: { generated: 32, labelBudget: 24, ratersPerTask: 2, retrainThreshold: 24 },
     refine: { method: 'reward-weighted', steps: 80, batch: 16, realFraction: 0.5, threshold: 0.6, learningRate: 1e-3, ddpo: { epochs: 4, prompts: 4, samplesPerPrompt: 4, klWeight: 0.01, clipRange: 0.2 } },

@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadPolicy, loadSelector, Policy, Rng, savePolicy, saveSelector, Selector, stageSamples, Trainer, type CheckpointManifest, type SaveMeta } from '@forge/ml';
+import { loadPolicy, loadSelector, Policy, Rng, savePolicy, saveSelector, Selector, type CheckpointManifest, type SaveMeta } from '@forge/ml';
 import { latestPartial, loadOptimizerState, readState, saveOptimizerState, writePartial, writeState } from './partial-checkpoints';
 import { toTensor } from './pixels';
-import { batchIndices, type Progress, type RatedSet } from './training';
+import { batchIndices, policyBatch, policyImages, policyPlan, policyTrainer, type PolicyTrainingData, type Progress, type RatedSet } from './training';
 
 // The selector and policy trainers of training.ts, in a form a job can interrupt and resume: every
 // `every` steps the weights, the optimizer moments and the random positions go to a partial
@@ -138,7 +138,7 @@ interface PolicyState {
  */
 export async function trainPolicyResumable(
   start: () => Policy,
-  data: RatedSet,
+  data: PolicyTrainingData,
   stage: 1 | 2,
   selectorScores: ArrayLike<number> | undefined,
   steps: number,
@@ -148,13 +148,11 @@ export async function trainPolicyResumable(
   progress?: Progress,
 ): Promise<ResumedTraining & { policy: Policy; meanReward: number; samples: number }> {
   checkEvery(partial.every);
-  const all = data.alignment.map((reward, index) => ({ index, reward }));
-  let kept = stageSamples(stage, all, selectorScores, 0.5);
-  if (kept.length < 2) kept = all; // as trainPolicy: too few accepted images, stage 1's data
+  const plan = policyPlan(data, stage, selectorScores);
   const rng = new Rng(seed + 5);
   const found = latestPartial(partial.dir);
   const policy = found ? loadPolicy(path.join(found.folder, 'model')).policy : start();
-  const trainer = new Trainer(policy.trainableVariables(false), { learningRate: 1e-3 });
+  const trainer = policyTrainer(policy);
   let losses: number[] = [];
   let rewardSum = 0;
   const save = async (step: number) => {
@@ -166,7 +164,7 @@ export async function trainPolicyResumable(
     });
     await partial.onSaved?.({ step, sha256: manifest!.weightsSha256, loss: mean(losses) });
   };
-  const images = toTensor(data.pixels);
+  const images = policyImages(data, plan);
   try {
     if (found) {
       const state = readState<PolicyState>(found.folder);
@@ -181,9 +179,9 @@ export async function trainPolicyResumable(
       rewardSum = state.rewardSum;
     }
     for (let s = found?.step ?? 0; s < steps; s++) {
-      const pick = batchIndices(rng, kept.length, batch).map((k) => kept[k]);
-      const b = tf.gather(images, pick.map((p) => p.index)) as tf.Tensor4D;
-      const r = policy.trainStep(trainer, { images: b, prompts: pick.map((p) => data.captions[p.index]), rewards: pick.map((p) => p.reward) });
+      const { rows, prompts, rewards } = policyBatch(rng, plan, data, batch);
+      const b = tf.gather(images, rows) as tf.Tensor4D;
+      const r = policy.trainStep(trainer, { images: b, prompts, rewards });
       b.dispose();
       losses = [...losses, r.loss].slice(-LOSS_WINDOW);
       rewardSum += r.meanReward;
@@ -197,5 +195,5 @@ export async function trainPolicyResumable(
     images.dispose();
     trainer.dispose();
   }
-  return { policy, loss: mean(losses), meanReward: steps > 0 ? rewardSum / steps : 0, samples: kept.length, resumedFrom: found?.step ?? 0 };
+  return { policy, loss: mean(losses), meanReward: steps > 0 ? rewardSum / steps : 0, samples: plan.samples, resumedFrom: found?.step ?? 0 };
 }

@@ -5,6 +5,7 @@ import {
   ddpoEpoch,
   Generator,
   generatorConfig,
+  loadTextEncoder,
   Policy,
   policyConfig,
   rewardWeightedFinetune,
@@ -116,27 +117,112 @@ export function trainSelector(selector: Selector, data: RatedSet, steps: number,
   return mean(losses.slice(-5));
 }
 
-export function newPolicy(preset: LoopPreset, text: TextEncoder, seed: number): Policy {
-  return new Policy(policyConfig('tiny', { vit: preset.vit, objective: 'bce' }), text, seed);
-}
+/** Width of the policy's image–text product features (32: 0.84 → 0.86 held-out phantom AUC over concatenation alone; 64 did worse). */
+const POLICY_INTERACTION = 32;
 
 /**
- * Stage 1: every rated pair; stage 2: only the pairs the selector accepts (quality ≥ ½), so
- * alignment is learned on images good enough to judge. Returns the loss, mean reward and sample count.
+ * A new policy with its own copy of the text encoder (fine-tuned with the policy; the generator's stays
+ * as it is) and, when a fundus encoder is given, its image tower started from the encoder's ViT.
  */
-export function trainPolicy(policy: Policy, data: RatedSet, stage: 1 | 2, selectorScores: ArrayLike<number> | undefined, steps: number, batch: number, seed: number, progress?: Progress): { loss: number; meanReward: number; samples: number } {
+export function newPolicy(preset: LoopPreset, text: TextEncoder, seed: number, encoder?: FundusEncoder): Policy {
+  const own = new TextEncoder(text.config, text.tokenizer, seed, text.store.clone(true));
+  const policy = new Policy(policyConfig('tiny', { vit: preset.vit, objective: 'bce', interaction: POLICY_INTERACTION }), own, seed, true);
+  if (encoder) policy.initImageTower(encoder);
+  return policy;
+}
+
+/** newPolicy on the text encoder saved in `textDir` (the loaded copy is freed once the policy has its own). */
+export function newPolicyFromText(preset: LoopPreset, textDir: string, seed: number, encoder?: FundusEncoder): Policy {
+  const { text } = loadTextEncoder(textDir);
+  try {
+    return newPolicy(preset, text, seed, encoder);
+  } finally {
+    text.dispose();
+  }
+}
+
+/** The optimizer of trainPolicy and trainPolicyResumable: the whole policy, its text encoder included. */
+export function policyTrainer(policy: Policy): Trainer {
+  return new Trainer(policy.trainableVariables(true), { learningRate: 1e-3 });
+}
+
+/** Real training images with the diagnosis each shows: stage 1's contrastive pairs. */
+export interface DiagnosedImages {
+  pixels: Pixels[];
+  captions: string[];
+  diagnoses: string[];
+}
+
+/** Rated pairs, and for stage 1 the real images whose own and other diagnoses' captions make extra pairs. */
+export interface PolicyTrainingData extends RatedSet {
+  real?: DiagnosedImages;
+}
+
+/** What trainPolicy draws from: the pairs the stage keeps and, in stage 1, the real images. */
+export interface PolicyPlan {
+  kept: { index: number; reward: number }[];
+  real?: DiagnosedImages;
+  /** Per real image: the indices of real images of another diagnosis (their captions are mismatches). */
+  others: number[][];
+  /** Rated pairs kept plus real images. */
+  samples: number;
+}
+
+export function policyPlan(data: PolicyTrainingData, stage: 1 | 2, selectorScores: ArrayLike<number> | undefined): PolicyPlan {
   const all = data.alignment.map((reward, index) => ({ index, reward }));
   let kept = stageSamples(stage, all, selectorScores, 0.5);
   if (kept.length < 2) kept = all; // too few accepted images to learn from: fall back to stage 1's data
-  const images = toTensor(data.pixels);
-  const trainer = new Trainer(policy.trainableVariables(false), { learningRate: 1e-3 });
+  const real = stage === 1 && data.real && data.real.pixels.length > 0 ? data.real : undefined;
+  if (real && (real.captions.length !== real.pixels.length || real.diagnoses.length !== real.pixels.length)) {
+    throw Object.assign(new Error(`policy training: ${real.pixels.length} real images, ${real.captions.length} captions and ${real.diagnoses.length} diagnoses`), { code: 'INVALID_INPUT' });
+  }
+  const others = real ? real.diagnoses.map((d) => real.diagnoses.flatMap((e, j) => (e === d ? [] : [j]))) : [];
+  return { kept, real, others, samples: kept.length + (real?.pixels.length ?? 0) };
+}
+
+/** The images trainPolicy gathers from: the rated ones, then the real ones. */
+export function policyImages(data: PolicyTrainingData, plan: PolicyPlan): tf.Tensor4D {
+  return toTensor([...data.pixels, ...(plan.real?.pixels ?? [])]);
+}
+
+/**
+ * One batch: in stage 2 only kept pairs; in stage 1 half kept pairs, half real images drawn afresh,
+ * each with its own caption (r̂ = 1) or the caption of a real image of another diagnosis (r̂ = 0).
+ */
+export function policyBatch(rng: Rng, plan: PolicyPlan, data: PolicyTrainingData, batch: number): { rows: number[]; prompts: string[]; rewards: number[] } {
+  const real = plan.real;
+  const rated = real ? Math.max(1, Math.floor(batch / 2)) : batch;
+  const pick = batchIndices(rng, plan.kept.length, rated).map((k) => plan.kept[k]);
+  const rows = pick.map((p) => p.index);
+  const prompts = pick.map((p) => data.captions[p.index]);
+  const rewards = pick.map((p) => p.reward);
+  if (real) {
+    for (const i of batchIndices(rng, real.pixels.length, batch - rated)) {
+      const mismatch = plan.others[i].length > 0 && rng.next() < 0.5;
+      rows.push(data.pixels.length + i);
+      prompts.push(mismatch ? real.captions[plan.others[i][rng.int(plan.others[i].length)]] : real.captions[i]);
+      rewards.push(mismatch ? 0 : 1);
+    }
+  }
+  return { rows, prompts, rewards };
+}
+
+/**
+ * Stage 1: every rated pair plus contrastive pairs of real images (their own caption or another
+ * diagnosis's); stage 2: only the rated pairs the selector accepts (quality ≥ ½), so alignment is
+ * learned on images good enough to judge. Returns the loss, mean reward and sample count.
+ */
+export function trainPolicy(policy: Policy, data: PolicyTrainingData, stage: 1 | 2, selectorScores: ArrayLike<number> | undefined, steps: number, batch: number, seed: number, progress?: Progress): { loss: number; meanReward: number; samples: number } {
+  const plan = policyPlan(data, stage, selectorScores);
+  const images = policyImages(data, plan);
+  const trainer = policyTrainer(policy);
   const rng = new Rng(seed + 5);
   const losses: number[] = [];
   const rewards: number[] = [];
   for (let s = 0; s < steps; s++) {
-    const pick = batchIndices(rng, kept.length, batch).map((k) => kept[k]);
-    const b = tf.gather(images, pick.map((p) => p.index)) as tf.Tensor4D;
-    const r = policy.trainStep(trainer, { images: b, prompts: pick.map((p) => data.captions[p.index]), rewards: pick.map((p) => p.reward) });
+    const { rows, prompts, rewards: targets } = policyBatch(rng, plan, data, batch);
+    const b = tf.gather(images, rows) as tf.Tensor4D;
+    const r = policy.trainStep(trainer, { images: b, prompts, rewards: targets });
     b.dispose();
     losses.push(r.loss);
     rewards.push(r.meanReward);
@@ -144,7 +230,7 @@ export function trainPolicy(policy: Policy, data: RatedSet, stage: 1 | 2, select
   }
   images.dispose();
   trainer.dispose();
-  return { loss: mean(losses.slice(-5)), meanReward: mean(rewards), samples: kept.length };
+  return { loss: mean(losses.slice(-5)), meanReward: mean(rewards), samples: plan.samples };
 }
 
 /**

@@ -15,8 +15,8 @@ export interface RecordedTrainingData {
   rated: RatedImage[];
   /** Those of `rated` whose image was generated. */
   syntheticImageIds: Set<string>;
-  /** Real training images registered at or below the position (held-out images excluded). */
-  real: { imageId: string; sha256: string; caption: string }[];
+  /** Real training images registered at or below the position (held-out images excluded), with the diagnosis their registration states. */
+  real: { imageId: string; sha256: string; caption: string; diagnosis?: string }[];
 }
 
 async function* eventsUpTo(store: EventStore, upToPosition: number, pageSize = 5000): AsyncGenerator<RecordedEvent> {
@@ -43,14 +43,14 @@ export async function readImagePixels(dataDir: string, imageId: string, sha256: 
 
 /** The rated images and real images the record holds up to `upToPosition`. */
 export async function readTrainingData(store: EventStore, dataDir: string, upToPosition: number): Promise<RecordedTrainingData> {
-  const images = new Map<string, { sha256: string; caption: string; origin: string; split: unknown }>();
+  const images = new Map<string, { sha256: string; caption: string; origin: string; split: unknown; diagnosis: unknown }>();
   const tasks = new Map<string, { reason: LabelTaskReason; ratings: number; position: number }>();
   const completed: { taskId: string; imageId: string; consensus: Consensus }[] = [];
   for await (const e of eventsUpTo(store, upToPosition)) {
     const d = e.data as Record<string, unknown>;
     switch (e.type) {
       case 'ImageRegistered':
-        images.set(String(d.imageId), { sha256: String(d.sha256), caption: String(d.caption), origin: String(d.origin), split: (d.labels as Record<string, unknown> | undefined)?.split });
+        images.set(String(d.imageId), { sha256: String(d.sha256), caption: String(d.caption), origin: String(d.origin), split: (d.labels as Record<string, unknown> | undefined)?.split, diagnosis: (d.labels as Record<string, unknown> | undefined)?.diagnosis });
         break;
       case 'LabelTaskCreated':
         tasks.set(String(d.taskId), { reason: d.reason as LabelTaskReason, ratings: 0, position: 0 });
@@ -76,7 +76,7 @@ export async function readTrainingData(store: EventStore, dataDir: string, upToP
   return {
     rated,
     syntheticImageIds: new Set(rated.filter((r) => images.get(r.imageId)?.origin === 'synthetic').map((r) => r.imageId)),
-    real: real.map(([imageId, i]) => ({ imageId, sha256: i.sha256, caption: i.caption })),
+    real: real.map(([imageId, i]) => ({ imageId, sha256: i.sha256, caption: i.caption, ...(typeof i.diagnosis === 'string' ? { diagnosis: i.diagnosis } : {}) })),
   };
 }
 

@@ -1,8 +1,8 @@
 import type { EventStore } from '@forge/event-store';
 import { DomainError, type ModelKind } from '@forge/domain';
 import { JobInterruptedError, UnrecoverableJobError, type JobContext } from '@forge/messaging';
-import { CheckpointIntegrityError, loadGenerator, loadPolicy, loadSelector, loadTextEncoder, saveGenerator, savePolicy, saveSelector } from '@forge/ml';
-import { checkpointDir, hasCheckpoint, saveMeta } from '../checkpoints';
+import { CheckpointIntegrityError, loadGenerator, loadPolicy, loadSelector, saveGenerator, savePolicy, saveSelector } from '@forge/ml';
+import { checkpointDir, hasCheckpoint, loadFundusEncoder, saveMeta } from '../checkpoints';
 import { sampleImages } from '../generation';
 import { isValidation, ratedSet, selectorReward } from '../loop';
 import { partialDir, removePartials } from '../partial-checkpoints';
@@ -10,7 +10,7 @@ import type { LoopPreset } from '../presets';
 import type { Recorder } from '../record';
 import { TrainingStopped, trainPolicyResumable, trainSelectorResumable, type PartialCheckpointing } from '../resumable-training';
 import { failTrainingRun, trainingRun, type RunContext } from '../runs';
-import { newPolicy, newSelector, refineGenerator } from '../training';
+import { newPolicyFromText, newSelector, refineGenerator, type DiagnosedImages } from '../training';
 import { registerCandidate } from '../versions';
 import { versionOfRun, type TrainJobPayload } from './definitions';
 import { jobProgress, type JobProgress } from './job-progress';
@@ -151,13 +151,19 @@ export async function trainPolicyJob(deps: LoopJobDeps, job: TrainJob): Promise<
       scores = selectorReward({ model: selector, version: scorer }).score(training.map((r) => r.pixels));
       selector.dispose();
     }
+    // Stage 1 adds contrastive pairs of the real images whose registration states a diagnosis.
+    const diagnosed = stage === 1 ? data.real.filter((r) => r.diagnosis !== undefined) : [];
+    const real: DiagnosedImages | undefined = diagnosed.length
+      ? { pixels: await Promise.all(diagnosed.map((r) => readImagePixels(dataDir, r.imageId, r.sha256))), captions: diagnosed.map((r) => r.caption), diagnoses: diagnosed.map((r) => r.diagnosis!) }
+      : undefined;
+    const encoderDir = checkpointDir(dataDir, 'fundus-encoder', 'fundus-encoder-0');
     const steps = p.steps ?? preset.policy.retrainSteps;
     const reason = `job ${job.name} ${job.id}: train ${version} (stage ${stage}) on ${training.length} rated pairs${parent ? ` from ${parent}` : ''}`;
     let resumedFrom = 0;
     const run = await trainingRun(recorder, { runId: p.runId, model: 'policy', upToPosition: p.upToPosition, newRatings: p.newRatings, config: { preset: preset.name, steps, stage, images: training.length, parent, scorer }, reason }, async (ctx) => {
       const trained = await trainPolicyResumable(
-        () => (parentDir ? loadPolicy(parentDir).policy : newPolicy(preset, loadTextEncoder(textDir).text, 5)),
-        ratedSet(training),
+        () => (parentDir ? loadPolicy(parentDir).policy : newFirstPolicy(preset, textDir, encoderDir)),
+        { ...ratedSet(training), real },
         stage,
         scores,
         steps,
@@ -180,6 +186,16 @@ export async function trainPolicyJob(deps: LoopJobDeps, job: TrainJob): Promise<
     await progress.set({ phase: 'done' });
     return { runId: run.runId, version, sha256: run.sha256, steps, trainedNow: run.trainedNow, resumedFrom };
   });
+}
+
+/** A first policy: the image tower from the fundus encoder when the loop has saved one, else from scratch. */
+function newFirstPolicy(preset: LoopPreset, textDir: string, encoderDir: string): ReturnType<typeof newPolicyFromText> {
+  const encoder = hasCheckpoint(encoderDir) ? loadFundusEncoder(encoderDir) : undefined;
+  try {
+    return newPolicyFromText(preset, textDir, 5, encoder);
+  } finally {
+    encoder?.dispose();
+  }
 }
 
 /**
