@@ -22,3 +22,4 @@ export * from './jobs/train-jobs';
 export * from './jobs/worker';
 export * from './jobs/sample-jobs';
 export * from './jobs/evaluate-job';
+export * from './jobs/route-job';

@@ -45,32 +45,73 @@ export interface LabelRound {
 
 const LEASE_MS = 60 * 60 * 1000;
 
-/** Routes candidates to label tasks (uncertain, random or gold, with the reason recorded). */
-export async function createLabelTasks(recorder: Recorder, round: LabelRound): Promise<{ taskId: string; candidate: LabelCandidate; reason: LabelTaskReason }[]> {
-  const byId = new Map([...round.candidates, ...round.gold].map((c) => [c.imageId, c]));
-  const decisions = round.all
-    ? round.candidates.map((c) => ({ imageId: c.imageId, reason: 'random' as const, priority: 1 }))
+/** What routing needs of an image: the selector's view of it, no pixels. */
+export interface RoutingInput {
+  /** Names the round; task ids derive from it, so a repeated round creates no second task. */
+  round: string;
+  candidates: readonly Candidate[];
+  goldImageIds: readonly string[];
+  budget: number;
+  ratersPerTask: number;
+  raterCap: number;
+  /** Rate every candidate (the first round: the models know nothing yet). */
+  all?: boolean;
+  /** Ratings recorded so far (routing is random during a warm start; the loop has none). */
+  ratingsSoFar?: number;
+  /** 'uncertainty' (default): uncertain first, with a gold share; 'random': the baseline. */
+  strategy?: 'uncertainty' | 'random';
+}
+
+export interface RoutedTask {
+  taskId: string;
+  imageId: string;
+  reason: LabelTaskReason;
+  /** False when an earlier attempt of the same round had created the task. */
+  createdNow: boolean;
+}
+
+/** Routes images to label tasks (uncertain, random or gold, with the reason recorded in the task's creation). */
+export async function routeLabelTasks(recorder: Recorder, input: RoutingInput): Promise<RoutedTask[]> {
+  const decisions = input.all
+    ? input.candidates.map((c) => ({ imageId: c.imageId, reason: 'random' as const, priority: 1 }))
     : route({
-        candidates: round.candidates.map((c): Candidate => ({ imageId: c.imageId, score: c.score, samples: c.samples })),
-        budget: round.budget,
-        ratingsSoFar: round.ratingsSoFar,
-        policy: { strategy: 'uncertainty', goldFraction: 0.2, repeatFraction: 0, warmStartRatings: 0, seed: 7 },
-        goldImageIds: round.gold.map((g) => g.imageId),
+        candidates: input.candidates,
+        budget: input.budget,
+        ratingsSoFar: input.ratingsSoFar ?? 0,
+        policy: { strategy: input.strategy ?? 'uncertainty', goldFraction: 0.2, repeatFraction: 0, warmStartRatings: 0, seed: 7 },
+        goldImageIds: input.goldImageIds,
       });
-  const tasks = [];
+  const tasks: RoutedTask[] = [];
   for (const d of decisions) {
-    const taskId = uuidFromName(`forge-loop/${round.round}/task/${d.imageId}`);
+    const taskId = uuidFromName(`forge-loop/${input.round}/task/${d.imageId}`);
     const stream = streams.task(taskId);
-    if ((await recorder.store.readStream(stream)).length === 0) {
+    const createdNow = (await recorder.store.readStream(stream)).length === 0;
+    if (createdNow) {
       await handle(recorder, stream, labelTaskDecider, {
         type: 'CreateLabelTask',
-        data: { taskId, imageId: d.imageId, reason: d.reason, priority: d.priority, ratersWanted: round.ratersPerTask, raterCap: Math.max(round.ratersPerTask, round.raterCap) },
-        metadata: systemMetadata(recorder, `loop ${round.round}: routed as ${d.reason}`),
+        data: { taskId, imageId: d.imageId, reason: d.reason, priority: d.priority, ratersWanted: input.ratersPerTask, raterCap: Math.max(input.ratersPerTask, input.raterCap) },
+        metadata: systemMetadata(recorder, `loop ${input.round}: routed as ${d.reason}`),
       });
     }
-    tasks.push({ taskId, candidate: byId.get(d.imageId)!, reason: d.reason as LabelTaskReason });
+    tasks.push({ taskId, imageId: d.imageId, reason: d.reason as LabelTaskReason, createdNow });
   }
   return tasks;
+}
+
+/** Routes candidates to label tasks and pairs each task with its candidate (pixels and caption for the panel). */
+export async function createLabelTasks(recorder: Recorder, round: LabelRound): Promise<{ taskId: string; candidate: LabelCandidate; reason: LabelTaskReason }[]> {
+  const byId = new Map([...round.candidates, ...round.gold].map((c) => [c.imageId, c]));
+  const tasks = await routeLabelTasks(recorder, {
+    round: round.round,
+    candidates: round.candidates.map((c): Candidate => ({ imageId: c.imageId, score: c.score, samples: c.samples })),
+    goldImageIds: round.gold.map((g) => g.imageId),
+    budget: round.budget,
+    ratersPerTask: round.ratersPerTask,
+    raterCap: round.raterCap,
+    ratingsSoFar: round.ratingsSoFar,
+    all: round.all,
+  });
+  return tasks.map((t) => ({ taskId: t.taskId, candidate: byId.get(t.imageId)!, reason: t.reason }));
 }
 
 /**

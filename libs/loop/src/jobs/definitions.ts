@@ -64,3 +64,30 @@ export const evaluateJobDefinition: JobDefinition<EvaluateJobPayload> = { name: 
 export function evaluateJobId(generatorVersion: string): string {
   return deterministicUuid('evaluate', 'generator', generatorVersion);
 }
+
+export const ROUTE_JOB = 'route';
+
+const imageIds = (max: number) => z.array(z.string().min(1).max(200)).max(max);
+
+export const routeJobPayload = z
+  .object({
+    /** Names the round: task ids derive from it, so a repeated job creates no second task for an image. */
+    round: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, digits, _ . - (1–100)'),
+    /** The selector whose recorded scores (mean and ensemble spread) rank the images. */
+    selectorVersion: z.string().min(1).max(200),
+    /** Generated images the selector has scored (the score job ran). */
+    imageIds: imageIds(4096).min(1),
+    /** Real training images with known answers; a share of the budget goes to them. */
+    goldImageIds: imageIds(1024).default([]),
+    /** Label tasks to create. */
+    budget: z.number().int().min(1).max(4096),
+    ratersPerTask: z.number().int().min(1).max(10).default(2),
+    /** Most raters a disagreement can bring in. */
+    raterCap: z.number().int().min(1).max(20).default(3),
+    strategy: z.enum(['uncertainty', 'random']).default('uncertainty'),
+  })
+  .refine((p) => p.raterCap >= p.ratersPerTask, { message: 'raterCap must be at least ratersPerTask', path: ['raterCap'] });
+
+export type RouteJobPayload = z.infer<typeof routeJobPayload>;
+
+export const routeJobDefinition: JobDefinition<RouteJobPayload> = { name: ROUTE_JOB, schema: routeJobPayload };

@@ -19,7 +19,8 @@ export interface RecordedTrainingData {
   real: { imageId: string; sha256: string; caption: string; diagnosis?: string }[];
 }
 
-async function* eventsUpTo(store: EventStore, upToPosition: number, pageSize = 5000): AsyncGenerator<RecordedEvent> {
+/** The record's events at or below a position, in reader order, a page at a time. */
+export async function* eventsUpTo(store: EventStore, upToPosition: number, pageSize = 5000): AsyncGenerator<RecordedEvent> {
   let after: GlobalCheckpoint | undefined;
   for (;;) {
     const page = await store.readAll({ after, limit: pageSize });

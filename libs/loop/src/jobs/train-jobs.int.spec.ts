@@ -9,7 +9,7 @@ import { initBackend } from '@forge/ml';
 import { runLoop } from '../loop';
 import { LOOP_PRESETS } from '../presets';
 import { handle, systemMetadata, type Recorder } from '../record';
-import { GENERATE_JOB, SCORE_JOB, versionOfRun, type TrainJobPayload } from './definitions';
+import { GENERATE_JOB, ROUTE_JOB, SCORE_JOB, versionOfRun, type TrainJobPayload } from './definitions';
 import { startLoopWorker } from './worker';
 
 // The loop's jobs on the in-process queue of an embedded deployment (PGlite in a temp folder):
@@ -113,7 +113,7 @@ describe('loop jobs on the in-process queue (embedded store, tiny preset)', () =
     expect(lines.some((l) => l.includes(`resumed from step ${stoppedAt}`))).toBe(true);
   });
 
-  it('generate samples a batch once (a repeated job reads it back) and score records each version\'s scores once', async () => {
+  it('generate samples a batch once (a repeated job reads it back), score records each version\'s scores once, route creates each task once', async () => {
     await start();
     const generate = { generatorVersion: 'generator-0', batch: 'jobs-test', prompts: ['moderate diabetic retinopathy', 'healthy fundus', 'drusen near the macula'], seed: 77 };
     await jobs.enqueue(GENERATE_JOB, 'g1', generate);
@@ -139,6 +139,39 @@ describe('loop jobs on the in-process queue (embedded store, tiny preset)', () =
     }
     await jobs.enqueue(SCORE_JOB, 'unknown-version', { ...score, selectorVersion: 'selector-404' });
     expect(await jobs.waitFor(SCORE_JOB, 'unknown-version')).toMatchObject({ state: 'failed', attempts: 1, failedReason: expect.stringMatching(/selector selector-404: no checkpoint/) });
+
+    // route: the most uncertain images (by the recorded ensemble spread) become label tasks, with the reason recorded.
+    const spread = new Map<string, number>();
+    for (const id of imageIds) spread.set(id, ofType(await store.readStream(streams.image(id)), 'SelectorScored')[0].data.uncertainty as number);
+    const gold = (await store.readAll({ limit: 100_000 })).find((e) => e.type === 'ImageRegistered' && e.data.origin === 'real' && (e.data.labels as { split?: string }).split !== 'heldout')!.data.imageId as string;
+    const routePayload = { round: 'jobs-test-r1', selectorVersion: 'selector-0', imageIds, goldImageIds: [gold], budget: 3, ratersPerTask: 2, raterCap: 3 };
+    await jobs.enqueue(ROUTE_JOB, 'r1', routePayload);
+    const routed = await jobs.waitFor(ROUTE_JOB, 'r1', 60_000);
+    expect(routed.state).toBe('completed');
+    const tasks = (routed.result as { tasks: { taskId: string; imageId: string; reason: string; createdNow: boolean }[] }).tasks;
+    expect(tasks.map((t) => t.reason).sort()).toEqual(['gold', 'uncertain', 'uncertain']);
+    expect(tasks.find((t) => t.reason === 'gold')!.imageId).toBe(gold);
+    const mostCertain = [...imageIds].sort((a, b) => spread.get(a)! - spread.get(b)!)[0];
+    if (new Set(spread.values()).size === imageIds.length) expect(tasks.map((t) => t.imageId)).not.toContain(mostCertain);
+    for (const t of tasks) {
+      const created = ofType(await store.readStream(streams.task(t.taskId)), 'LabelTaskCreated');
+      expect(created).toHaveLength(1);
+      expect(created[0].data).toMatchObject({ imageId: t.imageId, reason: t.reason, ratersWanted: 2, raterCap: 3 });
+      expect(created[0].metadata.reason).toContain('jobs-test-r1');
+    }
+    // Delivered again: the same tasks, none created twice.
+    await jobs.enqueue(ROUTE_JOB, 'r1-again', routePayload);
+    const again = await jobs.waitFor(ROUTE_JOB, 'r1-again', 60_000);
+    expect((again.result as { tasks: { taskId: string; createdNow: boolean }[] }).tasks).toEqual(tasks.map((t) => ({ ...t, createdNow: false })));
+    // Images the selector has not scored, or a gold image that is not a real training image: refused, nothing created.
+    const before = (await store.readAll({ limit: 100_000 })).length;
+    await jobs.enqueue(ROUTE_JOB, 'r-unscored', { ...routePayload, round: 'jobs-test-r2', selectorVersion: 'selector-404' });
+    expect(await jobs.waitFor(ROUTE_JOB, 'r-unscored')).toMatchObject({ state: 'failed', attempts: 1, failedReason: expect.stringMatching(/no score from selector selector-404: run the score job first/) });
+    await jobs.enqueue(ROUTE_JOB, 'r-bad-gold', { ...routePayload, round: 'jobs-test-r3', goldImageIds: [imageIds[0]] });
+    expect(await jobs.waitFor(ROUTE_JOB, 'r-bad-gold')).toMatchObject({ state: 'failed', attempts: 1, failedReason: expect.stringMatching(/gold images must be real training images/) });
+    await jobs.enqueue(ROUTE_JOB, 'r-bad-payload', { ...routePayload, budget: 0, raterCap: 1 });
+    expect(await jobs.waitFor(ROUTE_JOB, 'r-bad-payload')).toMatchObject({ state: 'failed', attempts: 1, failedReason: expect.stringMatching(/budget:.*raterCap|raterCap.*budget|budget/) });
+    expect((await store.readAll({ limit: 100_000 })).length).toBe(before);
   });
 
   it('refine-generator refines the serving generator towards the serving selector and registers the candidate', async () => {

@@ -1,11 +1,12 @@
 import type { JobQueue, JobWorker } from '@forge/messaging';
-import { EVALUATE_JOB, evaluateJobDefinition, evaluateJobId, generateJobDefinition, scoreJobDefinition, trainJobDefinition, type EvaluateJobPayload } from './definitions';
+import { EVALUATE_JOB, evaluateJobDefinition, evaluateJobId, generateJobDefinition, routeJobDefinition, scoreJobDefinition, trainJobDefinition, type EvaluateJobPayload } from './definitions';
 import { evaluateJob } from './evaluate-job';
+import { routeJob } from './route-job';
 import { generateJob, scoreJob } from './sample-jobs';
 import { refineGeneratorJob, trainPolicyJob, trainSelectorJob, type LoopJobDeps } from './train-jobs';
 
 /**
- * Registers the loop's job processors (train-selector, train-policy, refine-generator, generate, score, evaluate) on a queue
+ * Registers the loop's job processors (train-selector, train-policy, refine-generator, generate, score, route, evaluate) on a queue
  * (BullMQ in a `forge loop worker` process, or the in-process queue of an embedded deployment). A refined generator
  * is evaluated next: refine-generator enqueues `evaluate` (id from the version) before it completes, so a
  * refinement whose worker dies after training still gets its evaluation when the job is retried. One job of each kind at a time: training already
@@ -30,6 +31,7 @@ export async function startLoopWorker(jobs: JobQueue, deps: LoopJobDeps): Promis
     }),
     await jobs.process(generateJobDefinition, (job) => generateJob(deps, job)),
     await jobs.process(scoreJobDefinition, (job) => scoreJob(deps, job)),
+    await jobs.process(routeJobDefinition, (job) => routeJob(deps, job)),
     await jobs.process(evaluateJobDefinition, async (job) => {
       const result = await evaluateJob(deps, job);
       log(`${job.name} ${job.id}: ${result.version} ${result.decidedNow ? result.status.toLowerCase() : `had been ${result.status.toLowerCase()} before`}`);

@@ -18,8 +18,8 @@ export class JobInterruptedError extends Error {
 
 export interface JobDefinition<P> {
   name: string;
-  /** Validates the payload before the processor runs; a bad payload fails the job for good. */
-  schema: z.ZodType<P>;
+  /** Validates the payload before the processor runs (and fills its defaults); a bad payload fails the job for good. */
+  schema: z.ZodType<P, z.ZodTypeDef, unknown>;
 }
 
 export interface JobContext<P> {
