@@ -23,3 +23,4 @@ export * from './jobs/worker';
 export * from './jobs/sample-jobs';
 export * from './jobs/evaluate-job';
 export * from './jobs/route-job';
+export * from './scorer-gates';

@@ -3,7 +3,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EventStore } from '@forge/event-store';
 import { FundusEncoder, Generator, loadGenerator, loadPolicy, loadSelector, Policy, saveGenerator, savePolicy, saveSelector, saveTextEncoder, Selector, Rng } from '@forge/ml';
-import { auc, spearman } from '@forge/metrics';
 import { createPanel, type Panel } from '@forge/phantom';
 import { checkpointDir, hasCheckpoint, loadFundusEncoder, saveFundusEncoder, saveMeta } from './checkpoints';
 import { evaluateGenerator, evaluationMetrics, gateInput, RewardModel, type EvaluationRecord } from './evaluation';
@@ -11,8 +10,8 @@ import { promotionGate } from './gate';
 import { generateImages, scoreImages } from './generation';
 import { createLabelTasks, LabelCandidate, rateTasks, RatedImage } from './labeling';
 import type { LoopPreset } from './presets';
-import { inChunks, Pixels } from './pixels';
 import type { Recorder } from './record';
+import { policyAgreement, policyDecision, selectorAgreement, selectorDecision, selectorScores } from './scorer-gates';
 import { trainingRun } from './runs';
 import { newPolicyFromText, newSelector, pretrainGenerator, pretrainTextEncoder, Progress, RatedSet, refineGenerator, trainFundusEncoder, trainPolicy, trainSelector, type DiagnosedImages } from './training';
 import { decideVersion, registerCandidate } from './versions';
@@ -74,6 +73,7 @@ interface Serving<M> {
 }
 
 const fmt = (x: number) => x.toFixed(3);
+const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
 
 /** Quality and alignment ratings as training targets r̂ = (r − 1) / 2. */
 export function ratedSet(rated: readonly RatedImage[]): RatedSet {
@@ -85,28 +85,8 @@ export function ratedSet(rated: readonly RatedImage[]): RatedSet {
   };
 }
 
-function selectorScores(selector: Selector, images: readonly Pixels[]): number[] {
-  return inChunks(images, 32, (batch) => Array.from(selector.predict(batch).score));
-}
-
 export function selectorReward(selector: Serving<Selector>): RewardModel {
   return { version: selector.version, score: (images) => selectorScores(selector.model, images) };
-}
-
-/** Rank agreement of the selector with the panel's quality consensus (null when undefined). */
-function selectorAgreement(selector: Selector, rated: readonly RatedImage[]): number | null {
-  if (rated.length < 3) return null;
-  const s = spearman(selectorScores(selector, rated.map((r) => r.pixels)), rated.map((r) => r.consensus.quality));
-  return Number.isFinite(s) ? s : null;
-}
-
-/** How well the policy separates pairs the panel calls aligned (consensus 3) from the rest. */
-function policyAgreement(policy: Policy, rated: readonly RatedImage[]): number | null {
-  const labels = rated.map((r) => r.consensus.alignment >= 3);
-  if (!labels.includes(true) || !labels.includes(false)) return null;
-  const scores = inChunks(rated.map((r) => r.pixels), 32, (batch, from) => Array.from(policy.score(batch, rated.slice(from, from + batch.shape[0]).map((r) => r.caption))));
-  const a = auc(scores, labels);
-  return Number.isFinite(a) ? a : null;
 }
 
 /** A fixed fifth of the first ratings never trains the selector or policy: their validation set. */
@@ -201,12 +181,14 @@ export async function runLoop(options: LoopOptions): Promise<LoopResult> {
 
     // ---- selector and policy, first versions ----------------------------------------------
     const selector = await trainOrLoadSelector('selector-0', null, firstPosition, firstRatings, firstTraining, preset.selector.pretrainSteps, 'loop: first selector on the panel ratings of real phantoms and the first generated batch');
-    const selector0Spearman = selectorAgreement(selector.model, validation);
-    await decideVersion(recorder, 'selector', selector.version, { spearman: selector0Spearman ?? NaN }, true, `selector ${selector.version}: first version (validation Spearman ${selector0Spearman?.toFixed(3) ?? 'n/a'})`);
+    const selector0 = selectorDecision(selector, null, validation);
+    const selector0Spearman = finiteOrNull(selector0.metrics.spearman);
+    await decideVersion(recorder, 'selector', selector.version, selector0.metrics, selector0.passed, selector0.reason);
     const diagnosed: DiagnosedImages = { ...real, diagnoses: world.train.map((r) => r.labels.diagnosis) };
     let policy = await trainOrLoadPolicy('policy-0', null, firstPosition, firstRatings, firstTraining, 1, preset.policy.pretrainSteps, 'loop: first policy (stage 1, every rated pair and contrastive pairs of real phantoms)', undefined, { encoder, real: diagnosed });
-    const policy0Auc = policyAgreement(policy.model, validation);
-    await decideVersion(recorder, 'policy', policy.version, { auc: policy0Auc ?? NaN }, true, `policy ${policy.version}: first version (validation AUC ${policy0Auc?.toFixed(3) ?? 'n/a'})`);
+    const policy0 = policyDecision(policy, null, validation);
+    const policy0Auc = finiteOrNull(policy0.metrics.auc);
+    await decideVersion(recorder, 'policy', policy.version, policy0.metrics, policy0.passed, policy0.reason);
 
     // ---- iteration 0: the pretrained generator's evaluation is the baseline ----------------
     const eval0 = await withBar(`evaluating ${gen0}`, (p) => evaluateGenerator(dataDir, preset, generator.model, gen0, world, encoder, p));
@@ -250,21 +232,16 @@ export async function runLoop(options: LoopOptions): Promise<LoopResult> {
       const training = rated.filter((r) => !validation.includes(r));
 
       const nextSelector = await trainOrLoadSelector(`selector-${i}`, selector.version, upTo, newRatings, training, preset.selector.retrainSteps, `loop iteration ${i}: retrain the selector on ${training.length} rated images`);
-      const sValidation = selectorAgreement(nextSelector.model, validation);
-      const sOld = selectorAgreement(selector.model, validation);
-      const sPassed = sValidation === null || sOld === null || sValidation >= sOld - 0.1;
-      const sReason = `selector ${nextSelector.version}: validation Spearman ${sValidation?.toFixed(3) ?? 'n/a'} against ${sOld?.toFixed(3) ?? 'n/a'} for ${selector.version}`;
-      if (await decideVersion(recorder, 'selector', nextSelector.version, { spearman: sValidation ?? NaN }, sPassed, sReason)) {
+      const sDecision = selectorDecision(nextSelector, selector, validation);
+      if (await decideVersion(recorder, 'selector', nextSelector.version, sDecision.metrics, sDecision.passed, sDecision.reason)) {
         selector.model.dispose();
         Object.assign(selector, nextSelector);
       } else nextSelector.model.dispose();
 
       const stage2Scores = selectorScores(selector.model, training.map((r) => r.pixels));
       const nextPolicy = await trainOrLoadPolicy(`policy-${i}`, policy.version, upTo, newRatings, training, 2, preset.policy.retrainSteps, `loop iteration ${i}: policy stage 2 on selector-accepted pairs`, stage2Scores);
-      const pValidation = policyAgreement(nextPolicy.model, validation);
-      const pOld = policyAgreement(policy.model, validation);
-      const pPassed = pValidation === null || pOld === null || pValidation >= pOld - 0.1;
-      if (await decideVersion(recorder, 'policy', nextPolicy.version, { auc: pValidation ?? NaN }, pPassed, `policy ${nextPolicy.version}: validation AUC ${pValidation?.toFixed(3) ?? 'n/a'} against ${pOld?.toFixed(3) ?? 'n/a'} for ${policy.version}`)) {
+      const pDecision = policyDecision(nextPolicy, policy, validation);
+      if (await decideVersion(recorder, 'policy', nextPolicy.version, pDecision.metrics, pDecision.passed, pDecision.reason)) {
         policy.model.dispose();
         policy = nextPolicy;
       } else nextPolicy.model.dispose();

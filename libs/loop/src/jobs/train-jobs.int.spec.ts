@@ -111,6 +111,14 @@ describe('loop jobs on the in-process queue (embedded store, tiny preset)', () =
     expect(updates).toHaveLength(1);
     expect(updates[0].data).toMatchObject({ stage: 2, parentVersion: 'policy-0', runId: payload.runId });
     expect(lines.some((l) => l.includes(`resumed from step ${stoppedAt}`))).toBe(true);
+    // Decided once on the validation ratings against policy-0, the same rule as the embedded loop.
+    const version = versionOfRun('policy', payload);
+    const decisions = (await store.readStream(streams.model('policy'))).filter((e) => (e.type === 'ModelVersionPromoted' || e.type === 'ModelVersionRejected') && e.data.version === version);
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0].metadata.reason).toMatch(new RegExp(`policy ${version}: validation AUC ([0-9.]+|n/a) against ([0-9.]+|n/a) for policy-0`));
+    expect(done.result).toMatchObject({ promoted: decisions[0].type === 'ModelVersionPromoted' });
+    expect((await jobs.getJob(RETRAIN_JOB_NAMES.policy, 'again'))?.result).toMatchObject({ promoted: decisions[0].type === 'ModelVersionPromoted' });
+    expect(ofType(await store.readStream(streams.model('policy')), 'EvaluationCompleted').filter((e) => e.data.modelVersion === version)).toHaveLength(1);
   });
 
   it('generate samples a batch once (a repeated job reads it back), score records each version\'s scores once, route creates each task once', async () => {

@@ -11,7 +11,8 @@ import type { Recorder } from '../record';
 import { TrainingStopped, trainPolicyResumable, trainSelectorResumable, type PartialCheckpointing } from '../resumable-training';
 import { failTrainingRun, trainingRun, type RunContext } from '../runs';
 import { newPolicyFromText, newSelector, refineGenerator, type DiagnosedImages } from '../training';
-import { registerCandidate } from '../versions';
+import { policyDecision, selectorDecision, type ScorerDecision } from '../scorer-gates';
+import { decideVersion, registerCandidate, versionStatus } from '../versions';
 import { versionOfRun, type TrainJobPayload } from './definitions';
 import { jobProgress, type JobProgress } from './job-progress';
 import { promotedAsOf, readImagePixels, readTrainingData } from './recorded-data';
@@ -39,6 +40,8 @@ export interface TrainJobResult {
   trainedNow: boolean;
   /** Step this attempt started from: above 0 when it resumed from a partial checkpoint. */
   resumedFrom: number;
+  /** Selector and policy: whether the validation gate promoted the version (a generator is decided by the evaluate job). */
+  promoted?: boolean;
 }
 
 type TrainJob = JobContext<TrainJobPayload>;
@@ -123,8 +126,11 @@ export async function trainSelectorJob(deps: LoopJobDeps, job: TrainJob): Promis
     });
     removePartials(partialDir(dataDir, 'selector', version));
     await registerCandidate(recorder, { model: 'selector', version, runId: run.runId, parentVersion: parent, sha256: run.sha256, metrics: run.metrics }, reason);
+    await progress.set({ phase: 'validation' });
+    const validation = data.rated.filter(isValidation);
+    const promoted = await decideOnValidation(recorder, 'selector', version, parent, (dir) => loadSelector(dir).selector, (c, i) => selectorDecision(c, i, validation), deps);
     await progress.set({ phase: 'done' });
-    return { runId: run.runId, version, sha256: run.sha256, steps, trainedNow: run.trainedNow, resumedFrom };
+    return { runId: run.runId, version, sha256: run.sha256, steps, trainedNow: run.trainedNow, resumedFrom, promoted };
   });
 }
 
@@ -183,9 +189,41 @@ export async function trainPolicyJob(deps: LoopJobDeps, job: TrainJob): Promise<
     removePartials(partialDir(dataDir, 'policy', version));
     const m = run.metrics;
     await registerCandidate(recorder, { model: 'policy', version, runId: run.runId, parentVersion: parent, sha256: run.sha256, stage, meanReward: m.meanReward ?? 0, loss: m.loss ?? 0, samples: m.samples ?? 0 }, reason);
+    await progress.set({ phase: 'validation' });
+    const validation = data.rated.filter(isValidation);
+    const promoted = await decideOnValidation(recorder, 'policy', version, parent, (dir) => loadPolicy(dir).policy, (c, i) => policyDecision(c, i, validation), deps);
     await progress.set({ phase: 'done' });
-    return { runId: run.runId, version, sha256: run.sha256, steps, trainedNow: run.trainedNow, resumedFrom };
+    return { runId: run.runId, version, sha256: run.sha256, steps, trainedNow: run.trainedNow, resumedFrom, promoted };
   });
+}
+
+/**
+ * Promotes or rejects a trained selector or policy on the validation ratings against the version that
+ * served when its data was read (the same rule as the embedded loop). Recorded once: a repeated job
+ * finds the decision and returns it.
+ */
+async function decideOnValidation<M extends { dispose(): void }>(
+  recorder: Recorder,
+  model: 'selector' | 'policy',
+  version: string,
+  parent: string | null,
+  load: (dir: string) => M,
+  decision: (candidate: { model: M; version: string }, incumbent: { model: M; version: string } | null) => ScorerDecision,
+  deps: LoopJobDeps,
+): Promise<boolean> {
+  const status = await versionStatus(recorder, model, version);
+  if (status === 'Promoted' || status === 'Retired') return true;
+  if (status === 'Rejected') return false;
+  const candidate = { model: load(requireCheckpoint(checkpointDir(deps.dataDir, model, version), `${model} ${version}`)), version };
+  const incumbent = parent ? { model: load(requireCheckpoint(checkpointDir(deps.dataDir, model, parent), `${model} ${parent}`)), version: parent } : null;
+  try {
+    const d = decision(candidate, incumbent);
+    deps.log?.(`${d.reason}: ${d.passed ? 'promoted' : 'rejected'}`);
+    return await decideVersion(recorder, model, version, d.metrics, d.passed, d.reason);
+  } finally {
+    candidate.model.dispose();
+    incumbent?.model.dispose();
+  }
 }
 
 /** A first policy: the image tower from the fundus encoder when the loop has saved one, else from scratch. */
