@@ -125,7 +125,7 @@ const DATA: Record<DomainEventType, Check> = {
     msSpent: int(0),
   }),
   RatingRetracted: obj({ taskId: id, imageId: id, expertId: id }),
-  RetrainingTriggered: obj({ runId: id, model, upToPosition: int(0), newRatings: int(0) }),
+  RetrainingTriggered: obj({ runId: id, model, upToPosition: int(0), newRatings: int(0), threshold: optional(int(1)) }),
   TrainingStarted: obj({ runId: id, model, config: recordOf(scalar), dataUpToPosition: int(0), backend: text }),
   CheckpointSaved: obj({ runId: id, step: int(1), sha256, metrics }),
   TrainingCompleted: obj({ runId: id, model, version: id, sha256, steps: int(0), metrics }),

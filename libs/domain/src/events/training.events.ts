@@ -12,7 +12,8 @@ export type TrainingConfig = Record<string, string | number | boolean | null>;
 /** `runId` is deterministic (hash of model and upToPosition), so a redelivered trigger is the same run. */
 export type RetrainingTriggered = Event<
   'RetrainingTriggered',
-  { runId: string; model: ModelKind; upToPosition: number; newRatings: number }
+  /** `threshold`: the count of new ratings that triggered the run, when a threshold did (absent in older events). */
+  { runId: string; model: ModelKind; upToPosition: number; newRatings: number; threshold?: number }
 >;
 
 export type TrainingStarted = Event<

@@ -14,7 +14,7 @@ export function retrainingRunId(model: ModelKind, upToPosition: number): string 
   return `${model}-upto-${upToPosition}`;
 }
 
-export type TriggerRetraining = Command<'TriggerRetraining', { runId: string; model: ModelKind; upToPosition: number; newRatings: number }>;
+export type TriggerRetraining = Command<'TriggerRetraining', { runId: string; model: ModelKind; upToPosition: number; newRatings: number; threshold?: number }>;
 export type StartTraining = Command<
   'StartTraining',
   { runId: string; model: ModelKind; config: TrainingConfig; dataUpToPosition: number; backend: string }
@@ -47,17 +47,18 @@ function decide(command: TrainingRunCommand, state: TrainingRunState): TrainingR
   const metadata = eventMetadata(command);
   switch (command.type) {
     case 'TriggerRetraining': {
-      const { runId, model, upToPosition, newRatings } = command.data;
+      const { runId, model, upToPosition, newRatings, threshold } = command.data;
       requireText('runId', runId, 200);
       requireOneOf('model', model, MODEL_KINDS);
       requireInt('upToPosition', upToPosition, 0);
       requireInt('newRatings', newRatings, 0);
+      if (threshold !== undefined) requireInt('threshold', threshold, 1);
       if (state.status !== 'Absent') {
         const same = state.model === model && (state.status !== 'Triggered' || state.upToPosition === upToPosition);
         if (same) return []; // redelivery of the same trigger
         throw new DomainError('CONFLICT', `training run ${runId} exists for other data`, { runId });
       }
-      return [{ type: 'RetrainingTriggered', data: { runId, model, upToPosition, newRatings }, metadata }];
+      return [{ type: 'RetrainingTriggered', data: { runId, model, upToPosition, newRatings, ...(threshold !== undefined ? { threshold } : {}) }, metadata }];
     }
     case 'StartTraining': {
       const { runId, model, config, dataUpToPosition, backend } = command.data;

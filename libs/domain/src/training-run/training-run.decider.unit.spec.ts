@@ -32,6 +32,12 @@ describe('training run decider', () => {
     spec.given([triggered]).when(trigger(121)).thenThrows('CONFLICT');
   });
 
+  it('records the threshold that was crossed when the trigger names one, and refuses one below 1', () => {
+    const withThreshold = { ...trigger(), data: { ...trigger().data, threshold: 50 } };
+    spec.given([]).when(withThreshold).then([{ ...triggered, data: { ...triggered.data, threshold: 50 } }]);
+    spec.given([]).when({ ...withThreshold, data: { ...withThreshold.data, threshold: 0 } }).thenThrows('INVALID_INPUT');
+  });
+
   it('goes triggered → started → checkpoints → completed', () => {
     spec.given([triggered]).when(start).then([started]);
     spec.given([triggered, started]).when(start).then([]); // resumed worker

@@ -17,6 +17,8 @@ export interface TriggerDecision {
   model: ModelKind;
   upToPosition: number;
   newRatings: number;
+  /** The threshold the count crossed (configuration at the time, recorded for auditors). */
+  threshold: number;
 }
 
 export function emptyCounter(model: ModelKind): RatingCounter {
@@ -44,6 +46,7 @@ export function countRating(
     model: counter.model,
     upToPosition: next.maxPosition,
     newRatings: next.ratingsSinceTraining,
+    threshold,
   };
   return { counter: emptyCounter(counter.model), trigger };
 }

@@ -28,8 +28,8 @@ describe('countRating', () => {
   it('triggers once per threshold crossing with the highest position counted and resets', () => {
     const { counter, triggers } = feed([1, 2, 5, 4, 7, 9, 10], 3);
     expect(triggers).toEqual([
-      { runId: runIdFor('selector', 5), model: 'selector', upToPosition: 5, newRatings: 3 },
-      { runId: runIdFor('selector', 9), model: 'selector', upToPosition: 9, newRatings: 3 },
+      { runId: runIdFor('selector', 5), model: 'selector', upToPosition: 5, newRatings: 3, threshold: 3 },
+      { runId: runIdFor('selector', 9), model: 'selector', upToPosition: 9, newRatings: 3, threshold: 3 },
     ]);
     expect(counter).toEqual({ model: 'selector', ratingsSinceTraining: 1, maxPosition: 10 });
   });
@@ -45,7 +45,9 @@ describe('countRating', () => {
 
   it('the job payload schema accepts the trigger and rejects a bad one', () => {
     const t = feed([1, 2], 2).triggers[0];
-    expect(retrainJobPayload.parse(t)).toEqual(t);
+    const { threshold, ...payload } = t;
+    expect(threshold).toBe(2);
+    expect(retrainJobPayload.parse(payload)).toEqual(payload);
     expect(retrainJobPayload.safeParse({ ...t, newRatings: 0 }).success).toBe(false);
     expect(retrainJobPayload.safeParse({ ...t, model: 'judge' }).success).toBe(false);
   });

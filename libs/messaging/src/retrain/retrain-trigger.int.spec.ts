@@ -56,11 +56,12 @@ async function checkTriggers(store: EventStore, jobs: JobQueue) {
   const events = await triggered(store);
   const byModel: Record<string, RecordedEvent[]> = { selector: [], policy: [] };
   for (const e of events) {
-    const d = e.data as { runId: string; model: 'selector' | 'policy'; upToPosition: number; newRatings: number };
+    const d = e.data as { runId: string; model: 'selector' | 'policy'; upToPosition: number; newRatings: number; threshold: number };
     expect(e.id).toBe(d.runId);
     expect(d.runId).toBe(runIdFor(d.model, d.upToPosition));
     expect(e.streamId).toBe(`run-${d.runId}`);
     expect(d.newRatings).toBe(thresholds[d.model]);
+    expect(d.threshold).toBe(thresholds[d.model]);
     byModel[d.model].push(e);
   }
   expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
@@ -68,7 +69,8 @@ async function checkTriggers(store: EventStore, jobs: JobQueue) {
   expect(byModel.policy).toHaveLength(Math.floor(RATINGS / thresholds.policy));
   expect(new Set(await jobs.jobIds('train-selector'))).toEqual(new Set(byModel.selector.map((e) => e.id)));
   expect(new Set(await jobs.jobIds('train-policy'))).toEqual(new Set(byModel.policy.map((e) => e.id)));
-  for (const e of byModel.selector) expect((await jobs.getJob('train-selector', e.id))?.payload).toEqual(e.data);
+  // The job carries the run's data; the threshold crossed stays in the event.
+  for (const e of byModel.selector) expect((await jobs.getJob('train-selector', e.id))?.payload).toEqual({ ...e.data, threshold: undefined });
   return byModel;
 }
 
@@ -86,11 +88,13 @@ describe('retrain trigger (real PostgreSQL, Kafka, Redis)', () => {
     const prefix = uniqueTopicPrefix();
     const jobs = new BullMqJobQueue(requireEnv('FORGE_TEST_REDIS_URL'), { prefix: uniqueName('forge-test'), logger: quietLogger });
     const bus = new KafkaBus(kafka, env.db, { topicPrefix: prefix, logger: quietLogger });
+    // Stopped in finally too: a relay left running after a failed check would outlive the store's pool.
+    const relays: KafkaRelay[] = [];
     try {
       const trigger = new RetrainTrigger(env.store, env.db, jobs, { thresholds, logger: quietLogger });
       await trigger.ensureSchema();
       // Two relays with their own checkpoints: every event reaches Kafka twice.
-      const relays = ['relay-a', 'relay-b'].map((name) => new KafkaRelay(env.store, env.db, kafka, { name, topicPrefix: prefix, batchSize: 7, logger: quietLogger }));
+      relays.push(...['relay-a', 'relay-b'].map((name) => new KafkaRelay(env.store, env.db, kafka, { name, topicPrefix: prefix, batchSize: 7, logger: quietLogger })));
       for (const r of relays) await r.start();
       const consumer = await bus.start(trigger.consumer());
       for (const r of relays) await r.caughtUp();
@@ -101,12 +105,13 @@ describe('retrain trigger (real PostgreSQL, Kafka, Redis)', () => {
 
       // A restarted consumer group and a third full copy of the log change nothing.
       const again = new KafkaRelay(env.store, env.db, kafka, { name: 'relay-c', topicPrefix: prefix, logger: quietLogger });
+      relays.push(again);
       await again.start();
       const restarted = await bus.start(trigger.consumer());
       await again.caughtUp();
       // The relays also publish the RetrainingTriggered events (forge.run); wait for the ratings' topic.
       await restarted.caughtUp();
-      for (const r of [...relays, again]) await r.stop();
+      for (const r of relays) await r.stop();
       await checkTriggers(env.store, jobs);
       const { rows } = await env.db.transaction((tx) =>
         tx.query<{ model: string; ratings_since_training: number; triggers: number }>(`select model, ratings_since_training, triggers from retrain_trigger_counter order by model`),
@@ -116,6 +121,7 @@ describe('retrain trigger (real PostgreSQL, Kafka, Redis)', () => {
         { model: 'selector', ratings_since_training: RATINGS % thresholds.selector, triggers: Math.floor(RATINGS / thresholds.selector) },
       ]);
     } finally {
+      for (const r of relays) await r.stop();
       await bus.close();
       await jobs.close();
       await env.store.close();

@@ -146,7 +146,8 @@ export class RetrainTrigger {
   }
 
   private async recordPending(tx: SqlTransaction, t: TriggerDecision, rating: IntegrationEvent): Promise<void> {
-    const data: RetrainingTriggered['data'] = { runId: t.runId, model: t.model, upToPosition: t.upToPosition, newRatings: t.newRatings };
+    const payload: RetrainJobPayload = { runId: t.runId, model: t.model, upToPosition: t.upToPosition, newRatings: t.newRatings };
+    const data: RetrainingTriggered['data'] = { ...payload, threshold: t.threshold };
     const meta = rating.metadata;
     const event: NewEvent = {
       id: t.runId,
@@ -161,7 +162,6 @@ export class RetrainTrigger {
         schemaVersion: CURRENT_SCHEMA_VERSION,
       },
     };
-    const payload: RetrainJobPayload = { ...data };
     await tx.query(
       `insert into retrain_trigger_pending (run_id, model, event, payload) values ($1, $2, $3, $4)
        on conflict (run_id) do nothing`,
