@@ -20,7 +20,7 @@ function integer(name: string, value: string, min: number, max: number): number 
 const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
 /**
- * `forge loop worker`: processes train-selector, train-policy, refine-generator, generate, score and evaluate
+ * `forge loop worker`: processes train-selector, train-policy, refine-generator, generate, score, route and evaluate
  * jobs from BullMQ until SIGTERM or SIGINT (refine-generator enqueues the evaluation of its version). On the signal it stops taking jobs; a running training saves a partial
  * checkpoint at its next step and returns to the queue, where another worker continues it.
  * A worker killed outright loses its lock after --lock-ms, and the job is handed to another worker.

@@ -16,7 +16,7 @@ export function register(program: Command): void {
 
   loop
     .command('worker')
-    .description('process the loop\'s jobs (train-selector, train-policy, refine-generator, generate, score, evaluate) from Redis (REDIS_URL) until SIGTERM/SIGINT; an interrupted training resumes from its last partial checkpoint, and a refined generator is evaluated and gated next')
+    .description('process the loop\'s jobs (train-selector, train-policy, refine-generator, generate, score, route, evaluate) from Redis (REDIS_URL) until SIGTERM/SIGINT; an interrupted training resumes from its last partial checkpoint, and a refined generator is evaluated and gated next')
     .option('--preset <name>', 'model and data sizes of the data folder: tiny or demo', 'demo')
     .option('--checkpoint-every <n>', 'training steps between partial checkpoints', '25')
     .option('--queue-prefix <prefix>', 'Redis key prefix of the job queues', 'forge')
