@@ -11,7 +11,7 @@ import { generateImages, scoreImages } from './generation';
 import { createLabelTasks, LabelCandidate, rateTasks, RatedImage } from './labeling';
 import type { LoopPreset } from './presets';
 import type { Recorder } from './record';
-import { policyAgreement, policyDecision, selectorAgreement, selectorDecision, selectorScores } from './scorer-gates';
+import { policyDecision, selectorDecision, selectorScores } from './scorer-gates';
 import { trainingRun } from './runs';
 import { newPolicyFromText, newSelector, pretrainGenerator, pretrainTextEncoder, Progress, RatedSet, refineGenerator, trainFundusEncoder, trainPolicy, trainSelector, type DiagnosedImages } from './training';
 import { decideVersion, registerCandidate } from './versions';
@@ -73,7 +73,6 @@ interface Serving<M> {
 }
 
 const fmt = (x: number) => x.toFixed(3);
-const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
 
 /** Quality and alignment ratings as training targets r̂ = (r − 1) / 2. */
 export function ratedSet(rated: readonly RatedImage[]): RatedSet {
@@ -182,12 +181,12 @@ export async function runLoop(options: LoopOptions): Promise<LoopResult> {
     // ---- selector and policy, first versions ----------------------------------------------
     const selector = await trainOrLoadSelector('selector-0', null, firstPosition, firstRatings, firstTraining, preset.selector.pretrainSteps, 'loop: first selector on the panel ratings of real phantoms and the first generated batch');
     const selector0 = selectorDecision(selector, null, validation);
-    const selector0Spearman = finiteOrNull(selector0.metrics.spearman);
+    const selector0Spearman = selector0.serving;
     await decideVersion(recorder, 'selector', selector.version, selector0.metrics, selector0.passed, selector0.reason);
     const diagnosed: DiagnosedImages = { ...real, diagnoses: world.train.map((r) => r.labels.diagnosis) };
     let policy = await trainOrLoadPolicy('policy-0', null, firstPosition, firstRatings, firstTraining, 1, preset.policy.pretrainSteps, 'loop: first policy (stage 1, every rated pair and contrastive pairs of real phantoms)', undefined, { encoder, real: diagnosed });
     const policy0 = policyDecision(policy, null, validation);
-    const policy0Auc = finiteOrNull(policy0.metrics.auc);
+    const policy0Auc = policy0.serving;
     await decideVersion(recorder, 'policy', policy.version, policy0.metrics, policy0.passed, policy0.reason);
 
     // ---- iteration 0: the pretrained generator's evaluation is the baseline ----------------
@@ -217,9 +216,6 @@ export async function runLoop(options: LoopOptions): Promise<LoopResult> {
       });
       if (options.shouldStop?.()) throw new Stopped();
       const newlyRated = await withBar(`iteration ${i}: panel rating`, (p) => rateTasks(recorder, panel, tasks, p));
-      const synthetic = newlyRated.filter((r) => r.reason !== 'gold');
-      const selectorSpearman = selectorAgreement(selector.model, synthetic);
-      const policyAuc = policyAgreement(policy.model, synthetic);
       rated.push(...newlyRated);
 
       // -- retrain trigger: enough new ratings since the last training --
@@ -241,6 +237,9 @@ export async function runLoop(options: LoopOptions): Promise<LoopResult> {
       const stage2Scores = selectorScores(selector.model, training.map((r) => r.pixels));
       const nextPolicy = await trainOrLoadPolicy(`policy-${i}`, policy.version, upTo, newRatings, training, 2, preset.policy.retrainSteps, `loop iteration ${i}: policy stage 2 on selector-accepted pairs`, stage2Scores);
       const pDecision = policyDecision(nextPolicy, policy, validation);
+      // The iteration's scorer figures: the serving versions' agreement on the validation ratings, as for iteration 0.
+      const selectorSpearman = sDecision.serving;
+      const policyAuc = pDecision.serving;
       if (await decideVersion(recorder, 'policy', nextPolicy.version, pDecision.metrics, pDecision.passed, pDecision.reason)) {
         policy.model.dispose();
         policy = nextPolicy;

@@ -34,6 +34,8 @@ export interface ScorerDecision {
   metrics: Record<string, number>;
   passed: boolean;
   reason: string;
+  /** Validation agreement of the version that serves after the decision (the candidate if passed, else the incumbent). */
+  serving: number | null;
 }
 
 interface Versioned<M> {
@@ -50,14 +52,16 @@ function decide(candidate: number | null, incumbent: number | null): boolean {
 
 export function selectorDecision(candidate: Versioned<Selector>, incumbent: Versioned<Selector> | null, validation: readonly RatedImage[]): ScorerDecision {
   const mine = selectorAgreement(candidate.model, validation);
-  if (!incumbent) return { metrics: { spearman: mine ?? NaN }, passed: true, reason: `selector ${candidate.version}: first version (validation Spearman ${fmt(mine)})` };
+  if (!incumbent) return { metrics: { spearman: mine ?? NaN }, passed: true, reason: `selector ${candidate.version}: first version (validation Spearman ${fmt(mine)})`, serving: mine };
   const theirs = selectorAgreement(incumbent.model, validation);
-  return { metrics: { spearman: mine ?? NaN }, passed: decide(mine, theirs), reason: `selector ${candidate.version}: validation Spearman ${fmt(mine)} against ${fmt(theirs)} for ${incumbent.version}` };
+  const passed = decide(mine, theirs);
+  return { metrics: { spearman: mine ?? NaN }, passed, reason: `selector ${candidate.version}: validation Spearman ${fmt(mine)} against ${fmt(theirs)} for ${incumbent.version}`, serving: passed ? mine : theirs };
 }
 
 export function policyDecision(candidate: Versioned<Policy>, incumbent: Versioned<Policy> | null, validation: readonly RatedImage[]): ScorerDecision {
   const mine = policyAgreement(candidate.model, validation);
-  if (!incumbent) return { metrics: { auc: mine ?? NaN }, passed: true, reason: `policy ${candidate.version}: first version (validation AUC ${fmt(mine)})` };
+  if (!incumbent) return { metrics: { auc: mine ?? NaN }, passed: true, reason: `policy ${candidate.version}: first version (validation AUC ${fmt(mine)})`, serving: mine };
   const theirs = policyAgreement(incumbent.model, validation);
-  return { metrics: { auc: mine ?? NaN }, passed: decide(mine, theirs), reason: `policy ${candidate.version}: validation AUC ${fmt(mine)} against ${fmt(theirs)} for ${incumbent.version}` };
+  const passed = decide(mine, theirs);
+  return { metrics: { auc: mine ?? NaN }, passed, reason: `policy ${candidate.version}: validation AUC ${fmt(mine)} against ${fmt(theirs)} for ${incumbent.version}`, serving: passed ? mine : theirs };
 }
