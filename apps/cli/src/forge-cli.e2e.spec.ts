@@ -124,7 +124,7 @@ describe('forge on a PostgreSQL server', () => {
   });
   afterAll(async () => {
     await db?.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('imports, verifies and exports through DATABASE_URL', () => {
