@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { CURRENT_SCHEMA_VERSION, labelTaskDecider, streams, type CommandMetadata, type LabelTaskCommand } from '@forge/domain';
 import { openPostgresEventStore, type JsonObject, type SqlEventStore } from '@forge/event-store';
 import { ADMIN, ApiClient, freePort, start, startPortalStack, waitForHttp, type PortalStack, type Started } from '@forge/system-harness';
+import { apiProcessRun, parseApiProcessSample, type ApiProcessRun } from './api-process-metrics';
 import { constantRate, keepAliveAgent, type RateLoad, type RateRequest } from './constant-rate';
 import { Benchmark, BenchRow, compared, median } from './harness';
 
@@ -16,6 +17,9 @@ import { Benchmark, BenchRow, compared, median } from './harness';
 //   for "an HTTP request that commits a row", without framework, auth, stream read or hash chain.
 // In the browser (the built portal in Chromium): time from Enter to the next image on screen
 // (the next task is preloaded), against a plain navigation to a static page of the same portal.
+// Around each run at RATE against the API, its /metrics say what the API process itself spent (CPU per
+// request, GC pauses, event-loop delay), and the client reports its own event-loop delay: a tail that
+// neither explains is waiting (database, cores taken by other processes; see the load average).
 
 const RATE = 500;
 /** A light load beside it: latency without queueing, i.e. the service time on this machine. */
@@ -180,6 +184,15 @@ export const benchmark: Benchmark = {
       // Each measured run follows 1 s of the same load, unrecorded: the steady state at that rate, not the ramp into it.
       const load = (target: keyof typeof targets, rate: number, secs = seconds) =>
         constantRate({ url: targets[target].url, rate, seconds: secs, warmupSeconds: 1, headers, next: targets[target].next, agent: agents[target] });
+      const apiSample = async () => parseApiProcessSample(await admin.call<string>('GET', '/metrics'));
+      const apiProcess: Record<'health' | 'rating', ApiProcessRun[]> = { health: [], rating: [] };
+      /** A run at RATE against the API, with what the API process spent on it (the 1 s warm-up included). */
+      const measuredLoad = async (target: 'health' | 'rating') => {
+        const before = await apiSample();
+        const result = await load(target, RATE);
+        apiProcess[target].push(apiProcessRun(before, await apiSample(), Math.round(RATE * (seconds + 1)), seconds + 1));
+        return result;
+      };
 
       // Warm-up: JIT, connection pools (the client's too), the API's read model.
       for (const target of ['health', 'plain', 'rating'] as const) await load(target, RATE, 1);
@@ -187,14 +200,20 @@ export const benchmark: Benchmark = {
       const heavy: Record<keyof typeof targets, RateLoad[]> = { health: [], plain: [], rating: [] };
       const light: Record<keyof typeof targets, RateLoad[]> = { health: [], plain: [], rating: [] };
       for (let r = 0; r < rounds; r++) {
-        for (const target of ['health', 'plain', 'rating'] as const) heavy[target].push(await load(target, RATE));
+        for (const target of ['health', 'plain', 'rating'] as const) heavy[target].push(target === 'plain' ? await load(target, RATE) : await measuredLoad(target));
         for (const target of ['health', 'plain', 'rating'] as const) light[target].push(await load(target, LIGHT));
         const line = (l: Record<keyof typeof targets, RateLoad[]>, t: keyof typeof targets) => `${t} ${l[t][r].p50.toFixed(1)}/${l[t][r].p99.toFixed(1)}`;
-        log(`round ${r + 1}/${rounds} p50/p99 ms @${RATE}/s: ${(['health', 'plain', 'rating'] as const).map((t) => line(heavy, t)).join(', ')}; @${LIGHT}/s: ${(['health', 'plain', 'rating'] as const).map((t) => line(light, t)).join(', ')}; rating statuses ${JSON.stringify(heavy.rating[r].statuses)}; load generator late by ≤ ${Math.max(...(['health', 'plain', 'rating'] as const).map((t) => heavy[t][r].sendLagP99)).toFixed(1)} ms (p99); load average ${loadAverage()}`);
+        log(`round ${r + 1}/${rounds} p50/p99 ms @${RATE}/s: ${(['health', 'plain', 'rating'] as const).map((t) => line(heavy, t)).join(', ')}; @${LIGHT}/s: ${(['health', 'plain', 'rating'] as const).map((t) => line(light, t)).join(', ')}; rating statuses ${JSON.stringify(heavy.rating[r].statuses)}; load generator late by ≤ ${Math.max(...(['health', 'plain', 'rating'] as const).map((t) => heavy[t][r].sendLagP99)).toFixed(1)} ms (p99), its event-loop delay p99/max ${heavy.rating[r].loopDelayP99.toFixed(1)}/${heavy.rating[r].loopDelayMax.toFixed(1)} ms during the ratings; load average ${loadAverage()}`);
+        const proc = (t: 'health' | 'rating') => {
+          const p = apiProcess[t][r];
+          return `${t} ${p.cpuMsPerRequest.toFixed(2)} ms CPU/request, GC ${p.gcPauses} pauses ${p.gcMsPerSecond.toFixed(1)} ms/s (${p.gcOver10ms} over 10 ms), event-loop delay p99/max ${p.loopDelayP99Ms.toFixed(1)}/${p.loopDelayMaxMs.toFixed(1)} ms`;
+        };
+        log(`round ${r + 1}/${rounds} API process @${RATE}/s: ${proc('rating')}; ${proc('health')}`);
       }
       const errors = [...heavy.rating, ...light.rating].reduce((n, l) => n + l.errors, 0);
       if (errors > 0) log(`warning: ${errors} rating requests did not answer 2xx`);
-      const m = (loads: RateLoad[], k: 'p50' | 'p99' | 'rate') => median(loads.map((l) => l[k]));
+      const m = (loads: RateLoad[], k: 'p50' | 'p99' | 'rate' | 'loopDelayP99') => median(loads.map((l) => l[k]));
+      const p = (t: 'health' | 'rating', k: 'cpuMsPerRequest' | 'gcMsPerSecond' | 'loopDelayP99Ms') => median(apiProcess[t].map((x) => x[k]));
       return [
         compared(`POST rating p50 @${RATE}/s vs GET /health`, m(heavy.rating, 'p50'), 'ms', m(heavy.health, 'p50')),
         compared(`POST rating p99 @${RATE}/s vs GET /health`, m(heavy.rating, 'p99'), 'ms', m(heavy.health, 'p99')),
@@ -204,6 +223,10 @@ export const benchmark: Benchmark = {
         compared(`POST rating p99 @${LIGHT}/s vs GET /health`, m(light.rating, 'p99'), 'ms', m(light.health, 'p99')),
         compared(`POST rating p50 @${LIGHT}/s vs plain INSERT server`, m(light.rating, 'p50'), 'ms', m(light.plain, 'p50')),
         compared(`rating throughput (offered ${RATE}/s) vs GET /health`, m(heavy.rating, 'rate'), 'req/s', m(heavy.health, 'rate')),
+        compared(`API process CPU per request @${RATE}/s: rating vs GET /health`, p('rating', 'cpuMsPerRequest'), 'ms', p('health', 'cpuMsPerRequest')),
+        compared(`API process GC pause time @${RATE}/s: rating vs GET /health`, p('rating', 'gcMsPerSecond'), 'ms/s', p('health', 'gcMsPerSecond')),
+        compared(`API process event-loop delay p99 @${RATE}/s: rating vs GET /health`, p('rating', 'loopDelayP99Ms'), 'ms', p('health', 'loopDelayP99Ms')),
+        compared(`load generator event-loop delay p99 @${RATE}/s: rating vs GET /health runs`, m(heavy.rating, 'loopDelayP99'), 'ms', m(heavy.health, 'loopDelayP99')),
         compared('rating requests answered 2xx', [...heavy.rating, ...light.rating].reduce((n, l) => n + l.sent - l.errors, 0), 'requests', [...heavy.rating, ...light.rating].reduce((n, l) => n + l.sent, 0)),
         compared(`Enter → next image shown (median of ${ratings})`, browser.enterMs, 'ms', browser.navigationMs),
       ];

@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { percentile } from './harness';
 
 // An open-loop load: request i is due at start + i / rate, whatever happened to the earlier ones, and its
@@ -28,6 +28,12 @@ export interface RateLoad {
    * generator itself was starved of CPU, and the latencies above include that wait.
    */
   sendLagP99: number;
+  /**
+   * This client's own event-loop delay over the run (p99 and max, ms): a stalled client reads answers
+   * late, so a tail here shows in the latencies too without being the server's.
+   */
+  loopDelayP99: number;
+  loopDelayMax: number;
 }
 
 export interface RateOptions {
@@ -71,9 +77,12 @@ export function constantRate(options: RateOptions): Promise<RateLoad> {
   let done = 0;
   let lastEnd = 0;
   const start = performance.now() + 5;
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
 
   return new Promise((resolve) => {
     const finish = () => {
+      loopDelay.disable();
       if (!options.agent) agent.destroy();
       const elapsed = (lastEnd - (start + (unrecorded * 1000) / rate)) / 1000;
       resolve({
@@ -84,6 +93,9 @@ export function constantRate(options: RateOptions): Promise<RateLoad> {
         errors,
         statuses,
         sendLagP99: lags.length ? percentile(lags, 99) : NaN,
+        // Beyond the monitor's own 1 ms timer period, which every recorded interval includes.
+        loopDelayP99: Math.max(0, loopDelay.percentile(99) / 1e6 - 1),
+        loopDelayMax: Math.max(0, loopDelay.max / 1e6 - 1),
       });
     };
     const settle = (i: number, due: number, status: string) => {
