@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, NotCanonicalisableError } from './canonical';
-import { eventHash, GENESIS_HASH, sealHash } from './hash';
+import { canonicalEventContent, eventHash, GENESIS_HASH, sealHash } from './hash';
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and drops whitespace', () => {
@@ -53,6 +53,12 @@ describe('canonicalJson', () => {
 });
 
 describe('eventHash', () => {
+  it('hashes the same text canonicalJson gives for the whole content', () => {
+    const c = { streamId: 's-"1"', streamVersion: 7, eventId: 'e', type: 'T', data: { z: [1, { b: -0, a: 'é' }], a: null }, metadata: { reason: 'r', actor: {} } };
+    expect(canonicalEventContent(c)).toBe(canonicalJson(c));
+    expect(() => canonicalEventContent({ ...c, data: { x: [1, NaN] } })).toThrow(/serialise data\.x\[1\] canonically/);
+  });
+
   const e = { streamId: 's-1', streamVersion: 1, eventId: '00000000-0000-4000-8000-000000000001', type: 'T', data: { b: 2, a: 1 }, metadata: {} };
 
   it('is sha256 over the previous hash and the canonical event (a known value)', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from './canonical';
+import { canonicalJson, NotCanonicalisableError } from './canonical';
 import type { JsonObject } from './port';
 
 /** prev_hash of every stream's first event, and of the first seal. */
@@ -16,15 +16,30 @@ export interface HashedContent {
 
 /** sha256(prevHash ‖ canonical{streamId, streamVersion, eventId, type, data, metadata}) as hex; prevHash is the hex text. */
 export function eventHash(prevHash: string, e: HashedContent): string {
-  const canonical = canonicalJson({
-    streamId: e.streamId,
-    streamVersion: e.streamVersion,
-    eventId: e.eventId,
-    type: e.type,
-    data: e.data,
-    metadata: e.metadata,
-  });
-  return createHash('sha256').update(prevHash, 'utf8').update(canonical, 'utf8').digest('hex');
+  return createHash('sha256').update(prevHash + canonicalEventContent(e), 'utf8').digest('hex');
+}
+
+/**
+ * canonicalJson of {streamId, streamVersion, eventId, type, data, metadata}, with the six keys written in
+ * their sorted order directly: this runs for every event appended or verified, and sorting and walking the
+ * wrapper object each time costs about as much as hashing. A unit test holds it equal to canonicalJson.
+ */
+export function canonicalEventContent(e: HashedContent): string {
+  try {
+    return (
+      '{"data":' + canonicalJson(e.data) +
+      ',"eventId":' + canonicalJson(e.eventId) +
+      ',"metadata":' + canonicalJson(e.metadata) +
+      ',"streamId":' + canonicalJson(e.streamId) +
+      ',"streamVersion":' + canonicalJson(e.streamVersion) +
+      ',"type":' + canonicalJson(e.type) +
+      '}'
+    );
+  } catch (err) {
+    if (!(err instanceof NotCanonicalisableError)) throw err;
+    // Rethrown by the walk over the whole content, so the error names the full path (e.g. data.scores[2]).
+    return canonicalJson({ streamId: e.streamId, streamVersion: e.streamVersion, eventId: e.eventId, type: e.type, data: e.data, metadata: e.metadata });
+  }
 }
 
 export interface StreamHead {
