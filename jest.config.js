@@ -15,7 +15,7 @@ const swc = [
 ];
 
 const common = {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/tools/jest/node-environment.js',
   moduleFileExtensions: ['ts', 'tsx', 'js', 'json'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.next/'],
   // PGlite loads its runtime with import(), which Jest's VM refuses without --experimental-vm-modules;

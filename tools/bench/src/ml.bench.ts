@@ -4,6 +4,7 @@ import { measureNativeSgemm } from '@forge/native-sgemm';
 import { Benchmark, BenchOptions, BenchRow, compared, median } from './harness';
 import { REFERENCE_STEP, referenceStepFlops, type MatMulCase, type ProbeRequest, type ProbeResult } from './ml-matmul-probe';
 import type { StepModel, StepProbeRequest, StepProbeResult } from './ml-step-probe';
+import { onnxSamplingRows } from './ml-onnx';
 
 // matMul GFLOP/s of our fixed wasm backend (1 and 2 threads) against stock wasm, the plain JS
 // cpu backend and native OpenBLAS SGEMM, all measured in this run. Ratios are ours / native at
@@ -35,10 +36,12 @@ interface Variant {
 }
 
 const VARIANTS: Variant[] = [
-  { label: 'stock wasm 1t', request: { backend: 'wasm', threads: 1, kernelOverrides: false }, nativeThreads: 1 },
-  { label: 'fixed wasm 1t', request: { backend: 'wasm', threads: 1, kernelOverrides: true }, nativeThreads: 1 },
-  { label: 'fixed wasm 2t', request: { backend: 'wasm', threads: 2, kernelOverrides: true }, nativeThreads: 2 },
-  { label: 'cpu (JS)', request: { backend: 'cpu', threads: 1, kernelOverrides: false }, nativeThreads: 1 },
+  { label: 'stock wasm 1t', request: { backend: 'wasm', threads: 1, kernelOverrides: false, nativeGemm: false }, nativeThreads: 1 },
+  { label: 'fixed wasm 1t', request: { backend: 'wasm', threads: 1, kernelOverrides: true, nativeGemm: false }, nativeThreads: 1 },
+  { label: 'fixed wasm 2t', request: { backend: 'wasm', threads: 2, kernelOverrides: true, nativeGemm: false }, nativeThreads: 2 },
+  // The production default when onnxruntime-node is installed: larger products on its GEMM.
+  { label: 'wasm + onnxruntime GEMM 2t', request: { backend: 'wasm', threads: 2, kernelOverrides: true, nativeGemm: true }, nativeThreads: 2 },
+  { label: 'cpu (JS)', request: { backend: 'cpu', threads: 1, kernelOverrides: false, nativeGemm: false }, nativeThreads: 1 },
 ];
 
 function runChild<T>(file: string, request: unknown): T {
@@ -81,6 +84,10 @@ async function matMulRows(options: BenchOptions): Promise<BenchRow[]> {
     options.log(`ml bench: ${variant.label} (${runs} runs per case)`);
     // The reference training step takes ~20 s per step on the JS backend: not measured there.
     const result = probe({ ...variant.request, runs, cases, step: variant.request.backend === 'wasm' });
+    if (variant.request.nativeGemm && !result.nativeGemm) {
+      options.log(`ml bench: ${variant.label} skipped (onnxruntime-node is not installed)`);
+      continue;
+    }
     for (const c of cases) {
       const value = result.gflops[c.name];
       const baseline = native.get(`${c.name}|${variant.nativeThreads}`);
@@ -112,9 +119,9 @@ function defaultThreads(): number {
 
 async function trainingStepRows(options: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  for (const model of STEP_MODELS) {
-    const request: StepProbeRequest = { model, threads: defaultThreads(), runs: options.runs, steps: options.quick ? 3 : 5 };
-    options.log(`ml bench: training step ${model} (${request.runs} runs of ${request.steps} steps, each paired with native)`);
+  for (const [model, nativeGemm] of STEP_MODELS.flatMap((m) => [false, true].map((g) => [m, g] as const))) {
+    const request: StepProbeRequest = { model, threads: defaultThreads(), nativeGemm, runs: options.runs, steps: options.quick ? 3 : 5 };
+    options.log(`ml bench: training step ${model}${nativeGemm ? ' with onnxruntime GEMM' : ''} (${request.runs} runs of ${request.steps} steps, each paired with native)`);
     let result: StepProbeResult;
     try {
       result = runChild<StepProbeResult>('ml-step-probe.ts', request);
@@ -122,7 +129,11 @@ async function trainingStepRows(options: BenchOptions): Promise<BenchRow[]> {
       options.log(`training step ${model} skipped: ${(err as Error).message}`);
       continue;
     }
-    const label = `training step ${result.label}, wasm ${result.threads}t`;
+    if (nativeGemm && !result.nativeGemm) {
+      options.log(`training step ${model} with onnxruntime GEMM skipped: onnxruntime-node is not installed`);
+      continue;
+    }
+    const label = `training step ${result.label}, wasm ${result.threads}t${result.nativeGemm ? ' + onnxruntime GEMM' : ''}`;
     const wasmMs = median(result.runs.map((r) => r.wasmMs));
     const nativeMs = median(result.runs.map((r) => r.nativeMs));
     const ratio = median(result.runs.map((r) => r.nativeMs / r.wasmMs));
@@ -154,6 +165,7 @@ export const benchmark: Benchmark = {
       rows.push(...(await ml.benchmarkModels(options)));
       await ml.shutdownBackend();
     }
+    rows.push(...(await onnxSamplingRows(options)));
     return rows;
   },
 };

@@ -9,6 +9,7 @@ import { registerWasmKernelOverrides } from './kernels';
 import { registerFusedGateKernels } from './kernels/fused-gate';
 import { registerFusedNormKernels } from './kernels/fused-norm';
 import { stopGemmTeams } from './kernels/gemm-team';
+import { nativeGemmChoice, startNativeGemm, stopNativeGemm } from './kernels/native-gemm';
 import { registerFusedOptimizerKernels } from './kernels/fused-optimizer';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -42,6 +43,11 @@ export interface InitBackendOptions {
    * matrix products); default true. `false` lets every op use the pool (stock behaviour).
    */
   gateThreads?: boolean;
+  /**
+   * Run larger matrix products on onnxruntime-node's native GEMM when it is installed (an optional
+   * dependency); default `FORGE_ML_GEMM` (`onnxruntime` unless set to `wasm`). Needs kernel overrides.
+   */
+  nativeGemm?: boolean;
   /** Where the one start-up line goes; default stderr. */
   log?: (line: string) => void;
 }
@@ -93,6 +99,7 @@ export async function shutdownBackend(): Promise<void> {
   if (current) await current.catch(() => undefined);
   openThreadGate();
   stopGemmTeams();
+  stopNativeGemm();
   if (info && tf.findBackend(info.name)) tf.removeBackend(info.name);
   current = undefined;
   info = undefined;
@@ -116,7 +123,7 @@ async function start(options: InitBackendOptions): Promise<BackendInfo> {
   }
   if (prefer === undefined || prefer === 'wasm') {
     try {
-      return await startWasm(options.threads ?? threadsFromEnvironment(), options.kernelOverrides ?? true, options.gateThreads ?? true);
+      return await startWasm(options.threads ?? threadsFromEnvironment(), options.kernelOverrides ?? true, options.gateThreads ?? true, options.nativeGemm ?? nativeGemmChoice() === 'onnxruntime');
     } catch (err) {
       if (prefer === 'wasm') throw err;
       (options.log ?? ((l: string) => process.stderr.write(l + '\n')))(`ml backend: wasm failed to start (${(err as Error).message}); using cpu`);
@@ -154,7 +161,7 @@ async function tryNative(): Promise<BackendInfo | undefined> {
   return undefined;
 }
 
-async function startWasm(requestedThreads: number, overrides: boolean, gateThreads: boolean): Promise<BackendInfo> {
+async function startWasm(requestedThreads: number, overrides: boolean, gateThreads: boolean, nativeGemm: boolean): Promise<BackendInfo> {
   // The C++ side runs at most 4 threads; more than the machine's cores would only contend.
   const threads = Math.max(1, Math.min(Math.floor(requestedThreads), 4, os.cpus().length));
   let module: WasmModule;
@@ -189,5 +196,8 @@ async function startWasm(requestedThreads: number, overrides: boolean, gateThrea
   const gate = gateThreads && overrides && build === 'threaded-simd' ? closeThreadGate(module, threadedSimdWasmFile()) : undefined;
   setActiveThreadGate(module, gate);
   const threading = actualThreads > 1 ? (gate ? ', threads for large products' : ', threads for every op') : '';
-  return { name: 'wasm', threads: actualThreads, simd: true, version: `@tensorflow/tfjs-backend-wasm@${WASM_PACKAGE_VERSION} (${build}${overrides ? ', kernel overrides' : ', stock kernels'}${threading})` };
+  // Larger matrix products on native code when onnxruntime-node is installed (kernels/native-gemm.ts).
+  const native = overrides && nativeGemm ? startNativeGemm(actualThreads).gemm : undefined;
+  const products = native ? `, products ≥ 2^${Math.log2(native.minMacs)} multiply-adds on ${native.provider} (${native.threads} threads)` : '';
+  return { name: 'wasm', threads: actualThreads, simd: true, version: `@tensorflow/tfjs-backend-wasm@${WASM_PACKAGE_VERSION} (${build}${overrides ? ', kernel overrides' : ', stock kernels'}${threading}${products})` };
 }

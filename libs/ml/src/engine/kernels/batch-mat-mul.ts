@@ -2,6 +2,7 @@ import { BatchMatMul, BatchMatMulAttrs, broadcast_util, KernelConfig, TensorInfo
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { gatedThreads, parallel } from '../thread-gate';
 import { gemmTeamFor, runOnTeam, teamReady } from './gemm-team';
+import { activeNativeGemm, nativeProduct, worthNative } from './native-gemm';
 import { simdGemmFor } from './simd-gemm';
 import { fastTranspose, transpose2dInto } from './transpose';
 import { aliasId, cFunction, dataOf, forgetCachedOperators, heapAllF32, releaseAlias, shapeBytes, sizeOf } from './wasm-heap';
@@ -94,6 +95,13 @@ export function batchMatMulFast(backend: BackendWasm, a: TensorInfo, b: TensorIn
   if ((batchA !== 1 && batchA !== batch) || (batchB !== 1 && batchB !== batch)) {
     // Partial broadcasting such as [2,1,M,K]·[1,3,K,N]: expand the operands, then go batched.
     return broadcastThenMultiply(backend, out, a, b, transposeA, transposeB, outBatchDims);
+  }
+
+  const native = activeNativeGemm();
+  const product = { a, b, out, transposeA, transposeB, batchA, batchB, batch, m, n, k };
+  if (native && worthNative(native, product)) {
+    nativeProduct(native, backend, product);
+    return out;
   }
 
   // Our kernel takes any batch of products each below the threading threshold (a shared right

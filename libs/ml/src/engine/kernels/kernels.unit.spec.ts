@@ -7,7 +7,8 @@ import { relativeError, seededValues, valuesOn } from '../testing';
 import '../../models/register-gradients';
 
 // Every overridden wasm kernel against the plain JS cpu backend, on odd sizes, broadcasting and
-// all transpose combinations.
+// all transpose combinations. The native GEMM (onnxruntime-node) is off here so every product
+// runs on our own wasm paths; native-gemm.unit.spec.ts covers it.
 const TOLERANCE = 1e-4;
 
 let seed = 1;
@@ -29,7 +30,7 @@ async function expectParity(fn: () => tf.Tensor | tf.Tensor[], reference = fn): 
 }
 
 beforeAll(async () => {
-  await initBackend({ prefer: 'wasm', log: () => undefined });
+  await initBackend({ prefer: 'wasm', nativeGemm: false, log: () => undefined });
 });
 
 afterAll(async () => {

@@ -1,0 +1,131 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { backendInfo, initBackend, shutdownBackend } from '../backend';
+import { relativeError, seededValues, valuesOn } from '../testing';
+import { activeNativeGemm, nativeGemmChoice, NATIVE_MIN_BATCHED_MACS, NATIVE_MIN_MACS, worthNative } from './native-gemm';
+import { fusedMatMulModel } from './native-gemm-model';
+import '../../models/register-gradients';
+
+// Matrix products on onnxruntime-node's GEMM against the plain JS cpu backend. Thresholds are
+// lowered to 1 so every product, however small, takes the native path.
+
+function installed(): boolean {
+  try {
+    require.resolve('onnxruntime-node');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let seed = 100;
+function fixture(shapes: number[][]): () => tf.Tensor[] {
+  const values = shapes.map((s) => seededValues(s.reduce((a, b) => a * b, 1), seed++));
+  return () => shapes.map((s, i) => tf.tensor(values[i], s));
+}
+
+async function expectParity(fn: () => tf.Tensor | tf.Tensor[], reference = fn): Promise<void> {
+  const expected = await valuesOn('cpu', reference);
+  const actual = await valuesOn('wasm', fn);
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) expect(relativeError(actual[i], expected[i])).toBeLessThan(1e-4);
+}
+
+const swap = (s: number[], t: boolean) => (t ? [...s.slice(0, -2), s[s.length - 1], s[s.length - 2]] : s);
+
+describe('FORGE_ML_GEMM', () => {
+  it('defaults to onnxruntime, accepts wasm and names a bad value', () => {
+    expect(nativeGemmChoice(undefined)).toBe('onnxruntime');
+    expect(nativeGemmChoice('wasm')).toBe('wasm');
+    expect(() => nativeGemmChoice('blas')).toThrow(/FORGE_ML_GEMM must be 'onnxruntime' or 'wasm', got 'blas'/);
+  });
+
+  it('decides by size: single products from 2^20 multiply-adds, batches from 2^17 per matrix', () => {
+    const gemm = { minMacs: NATIVE_MIN_MACS, minBatchedMacs: NATIVE_MIN_BATCHED_MACS } as Parameters<typeof worthNative>[0];
+    const product = { transposeA: false, batchA: 1, batchB: 1, batch: 1, m: 512, n: 48, k: 48 };
+    expect(worthNative(gemm, product)).toBe(true); // 2^20.2
+    expect(worthNative(gemm, { ...product, m: 256 })).toBe(false);
+    // A shared right operand folds 32 × [16, 48] into one [512, 48] product.
+    expect(worthNative(gemm, { ...product, batchA: 32, batch: 32, m: 16 })).toBe(true);
+    // Attention: 128 products of 16×16×12 each stay on the wasm kernels.
+    expect(worthNative(gemm, { transposeA: false, batchA: 128, batchB: 128, batch: 128, m: 16, n: 16, k: 12 })).toBe(false);
+    expect(worthNative(gemm, { transposeA: false, batchA: 64, batchB: 64, batch: 64, m: 64, n: 64, k: 48 })).toBe(true);
+  });
+
+  it('builds a FusedMatMul model naming both operator sets', () => {
+    const text = Buffer.from(fusedMatMulModel(true, false, 3, 2)).toString('latin1');
+    expect(text).toContain('FusedMatMul');
+    expect(text).toContain('com.microsoft');
+    expect(text).toContain('transA');
+  });
+});
+
+(installed() ? describe : describe.skip)('BatchMatMul on onnxruntime-node', () => {
+  beforeAll(async () => {
+    await initBackend({ prefer: 'wasm', nativeGemm: true, log: () => undefined });
+    const gemm = activeNativeGemm();
+    if (!gemm) throw new Error('onnxruntime-node resolves but the native GEMM did not start');
+    gemm.minMacs = 1;
+    gemm.minBatchedMacs = 1;
+  });
+
+  afterAll(async () => {
+    await shutdownBackend();
+  });
+
+  it('says so in the backend version recorded with every training run', () => {
+    expect(backendInfo().version).toMatch(/products ≥ 2\^\d+ multiply-adds on onnxruntime-node@\d+\.\d+\.\d+ \(\d threads?\)/);
+  });
+
+  const cases: [string, number[], number[]][] = [
+    ['2-D odd', [33, 65], [65, 17]],
+    ['3-D by shared 2-D weight', [3, 5, 7], [7, 4]],
+    ['2-D by 3-D (shared left operand)', [5, 7], [3, 7, 4]],
+    ['batched both sides', [4, 5, 7], [4, 7, 6]],
+    ['4-D attention-like', [2, 3, 9, 8], [2, 3, 8, 9]],
+  ];
+  for (const [name, aShape, bShape] of cases) {
+    for (const transposeA of [false, true]) {
+      for (const transposeB of [false, true]) {
+        it(`${name} ${aShape}·${bShape} transposeA=${transposeA} transposeB=${transposeB}`, async () => {
+          const make = fixture([swap(aShape, transposeA), swap(bShape, transposeB)]);
+          await expectParity(() => {
+            const [a, b] = make();
+            return tf.matMul(a, b, transposeA, transposeB);
+          });
+        });
+      }
+    }
+  }
+
+  it('partial broadcast [2,1,M,K]·[1,3,K,N] (expanded first, then native)', async () => {
+    const make = fixture([[2, 1, 3, 4], [1, 3, 4, 5]]);
+    await expectParity(
+      () => {
+        const [a, b] = make();
+        return tf.matMul(a, b);
+      },
+      () => {
+        const [a, b] = make();
+        return tf.matMul(tf.tile(a, [1, 3, 1, 1]), tf.tile(b, [2, 1, 1, 1]));
+      },
+    );
+  });
+
+  it('reuses its buffers across sizes: large, small, then large again', async () => {
+    const make = fixture([[300, 120], [120, 90], [7, 5], [5, 3]]);
+    await expectParity(() => {
+      const [a, b, c, d] = make();
+      return [tf.matMul(a, b), tf.matMul(c, d), tf.matMul(a, b, false, false)];
+    });
+  });
+
+  it('fused with bias and activation, and through a gradient', async () => {
+    const make = fixture([[6, 9], [11, 9], [11]]);
+    await expectParity(() => {
+      const [a, b, bias] = make();
+      const fused = tf.fused.matMul({ a, b, transposeB: true, bias, activation: 'relu' });
+      const [ga, gb] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, y, false, true))))([a, b]);
+      return [fused, ga, gb];
+    });
+  });
+});
