@@ -24,6 +24,16 @@ export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): { g
   return { grads: Object.fromEntries(names.map((n) => [n, tf.mul(grads[n], scale)])), norm };
 }
 
+/**
+ * Cosine decay from `base` at step 0 to `floor`·base at the last step: large steps while the
+ * model moves far, small ones at the end so the result does not hinge on the last few batches.
+ */
+export function cosineLearningRate(base: number, step: number, steps: number, floor = 0.1): number {
+  if (!(steps > 0) || !(step >= 0)) throw Object.assign(new Error(`cosineLearningRate: need steps > 0 and step ≥ 0, got step ${step} of ${steps}`), { code: 'INVALID_INPUT' });
+  const progress = steps <= 1 ? 1 : Math.min(step / (steps - 1), 1);
+  return base * (floor + (1 - floor) * 0.5 * (1 + Math.cos(Math.PI * progress)));
+}
+
 export interface StepResult {
   loss: number;
   gradNorm: number;
@@ -50,6 +60,14 @@ export class Trainer {
     if (!(c.learningRate > 0)) throw Object.assign(new Error(`Trainer: learningRate must be > 0, got ${c.learningRate}`), { code: 'INVALID_INPUT' });
     if (vars.length === 0) throw Object.assign(new Error('Trainer: no trainable variables'), { code: 'INVALID_INPUT' });
     this.optimizer = hasFusedOptimizer() ? undefined : tf.train.adam(c.learningRate, c.beta1, c.beta2, c.epsilon);
+  }
+
+  /** Changes the learning rate from the next step on (a schedule calls this before each step). */
+  setLearningRate(learningRate: number): void {
+    if (!(learningRate > 0)) throw Object.assign(new Error(`Trainer: learningRate must be > 0, got ${learningRate}`), { code: 'INVALID_INPUT' });
+    this.config.learningRate = learningRate;
+    // tf.train.adam reads its rate at every update; the field is not in its public typings.
+    if (this.optimizer) (this.optimizer as unknown as { learningRate: number }).learningRate = learningRate;
   }
 
   /** One optimisation step on `lossFn` (run inside a tidy); returns the loss before the update. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, shutdownBackend } from '../backend';
 import { relativeError, seededValues, valuesOn } from '../testing';
-import { clipByGlobalNorm, Trainer } from '../../models/optim';
+import { clipByGlobalNorm, cosineLearningRate, Trainer } from '../../models/optim';
 import { fusedAdamStep, fusedEmaUpdate, hasFusedOptimizer } from './fused-optimizer';
 
 // The fused optimizer kernels against the same update written with tfjs ops (clipByGlobalNorm,
@@ -122,5 +122,36 @@ describe('Trainer on the fused path', () => {
     const straight = await run();
     expect(await run(2)).toEqual(straight);
     expect(tf.memory().numTensors).toBe(tensors);
+  });
+});
+
+describe('learning-rate schedule', () => {
+  it('decays along a cosine from the base rate to the floor', () => {
+    expect(cosineLearningRate(1e-3, 0, 101)).toBeCloseTo(1e-3, 12);
+    expect(cosineLearningRate(1e-3, 50, 101)).toBeCloseTo(0.55e-3, 12);
+    expect(cosineLearningRate(1e-3, 100, 101)).toBeCloseTo(1e-4, 12);
+    expect(cosineLearningRate(1e-3, 0, 1)).toBeCloseTo(1e-4, 12);
+    expect(() => cosineLearningRate(1e-3, 0, 0)).toThrow(/steps > 0/);
+  });
+
+  it('a changed rate scales the next update (fused path), and a bad one is refused', () => {
+    const stepSize = (rate: number | undefined): number => {
+      const w = tf.variable(tf.tensor1d([1, 2, 3]));
+      const trainer = new Trainer([w], { learningRate: 0.1 });
+      if (rate !== undefined) trainer.setLearningRate(rate);
+      trainer.step(() => tf.sum(tf.square(w)) as tf.Scalar);
+      const moved = Math.abs(w.dataSync()[0] - 1);
+      trainer.dispose();
+      w.dispose();
+      return moved;
+    };
+    // Adam's first step moves each weight by about the learning rate.
+    expect(stepSize(undefined)).toBeCloseTo(0.1, 4);
+    expect(stepSize(0.01)).toBeCloseTo(0.01, 4);
+    const w = tf.variable(tf.scalar(1));
+    const trainer = new Trainer([w]);
+    expect(() => trainer.setLearningRate(0)).toThrow(/learningRate must be > 0, got 0/);
+    trainer.dispose();
+    w.dispose();
   });
 });
