@@ -1,3 +1,4 @@
 export * from './engine';
 export * from './checkpoint';
 export * from './models';
+export * from './onnx';

@@ -4,6 +4,7 @@ import { CosineSchedule } from './schedule';
 import { DitConfig, DitContext, DitPreset, DIT_PRESETS, createDitParams, ditForward, validateDitConfig } from './dit';
 import { TextEncoder } from './text-encoder';
 import { Rng } from './random';
+import { externalSampler } from '../onnx/sampler-choice';
 
 export interface GeneratorConfig {
   dit: DitConfig;
@@ -203,6 +204,9 @@ export class Generator {
 
   /** DDIM sampling; the same seed and options give the same images. */
   sample(options: SampleOptions): SampleResult {
+    // FORGE_SAMPLER: the same loop with the DiT on onnxruntime-node (the default when installed; ../onnx).
+    const onnx = externalSampler(this);
+    if (onnx) return onnx.sample(options);
     const steps = options.steps ?? 50;
     const guidance = options.guidance ?? 3;
     const eta = options.eta ?? 0;
