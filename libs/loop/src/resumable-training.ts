@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadPolicy, loadSelector, Policy, Rng, savePolicy, saveSelector, Selector, type CheckpointManifest, type SaveMeta } from '@forge/ml';
 import { latestPartial, loadOptimizerState, readState, saveOptimizerState, writePartial, writeState } from './partial-checkpoints';
 import { toTensor } from './pixels';
-import { batchIndices, policyBatch, policyImages, policyPlan, policyTrainer, type PolicyTrainingData, type Progress, type RatedSet } from './training';
+import { batchIndices, policyBatch, policyImages, policyLearningRate, policyPlan, policyTrainer, type PolicyTrainingData, type Progress, type RatedSet } from './training';
 
 // The selector and policy trainers of training.ts, in a form a job can interrupt and resume: every
 // `every` steps the weights, the optimizer moments and the random positions go to a partial
@@ -179,6 +179,7 @@ export async function trainPolicyResumable(
       rewardSum = state.rewardSum;
     }
     for (let s = found?.step ?? 0; s < steps; s++) {
+      trainer.setLearningRate(policyLearningRate(s, steps));
       const { rows, prompts, rewards } = policyBatch(rng, plan, data, batch);
       const b = tf.gather(images, rows) as tf.Tensor4D;
       const r = policy.trainStep(trainer, { images: b, prompts, rewards });
