@@ -40,3 +40,16 @@ export function relativeError(actual: Float32Array, expected: Float32Array): num
   }
   return diff / Math.max(scale, 1e-12);
 }
+
+/** A builder of tensors with fixed values (seeds `seed`, `seed + 1`, … per shape), so both backends see identical data. */
+export function fixedTensors(shapes: number[][], seed: number): () => tf.Tensor[] {
+  const values = shapes.map((s, i) => seededValues(s.reduce((a, b) => a * b, 1), seed + i));
+  return () => shapes.map((s, i) => tf.tensor(values[i], s));
+}
+
+/** `fn` on wasm against `reference` on cpu: how many outputs each gave, and each output's relative error. */
+export async function wasmAgainstCpu(fn: () => tf.Tensor | tf.Tensor[], reference = fn): Promise<{ outputs: number; expectedOutputs: number; errors: number[] }> {
+  const expected = await valuesOn('cpu', reference);
+  const actual = await valuesOn('wasm', fn);
+  return { outputs: actual.length, expectedOutputs: expected.length, errors: expected.map((e, i) => (i < actual.length ? relativeError(actual[i], e) : Infinity)) };
+}

@@ -2,7 +2,7 @@ import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { backendInfo, initBackend, shutdownBackend } from '../backend';
 import { geluTanh as gelu } from '../gelu';
-import { relativeError, seededValues, valuesOn } from '../testing';
+import { fixedTensors, seededValues, wasmAgainstCpu } from '../testing';
 // Gradients are registered by the models' loader (tfjs-core's Node bundle ships without them).
 import '../../models/register-gradients';
 
@@ -16,17 +16,17 @@ function input(shape: number[]): tf.Tensor {
   return tf.tensor(seededValues(shape.reduce((a, b) => a * b, 1), seed++), shape);
 }
 
-/** Builds inputs from fixed values so both backends see identical data. */
+/** Inputs with fixed values, a new seed per shape. */
 function fixture(shapes: number[][]): () => tf.Tensor[] {
-  const values = shapes.map((s) => seededValues(s.reduce((a, b) => a * b, 1), seed++));
-  return () => shapes.map((s, i) => tf.tensor(values[i], s));
+  const make = fixedTensors(shapes, seed);
+  seed += shapes.length;
+  return make;
 }
 
 async function expectParity(fn: () => tf.Tensor | tf.Tensor[], reference = fn): Promise<void> {
-  const expected = await valuesOn('cpu', reference);
-  const actual = await valuesOn('wasm', fn);
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) expect(relativeError(actual[i], expected[i])).toBeLessThan(TOLERANCE);
+  const { outputs, expectedOutputs, errors } = await wasmAgainstCpu(fn, reference);
+  expect(outputs).toBe(expectedOutputs);
+  for (const error of errors) expect(error).toBeLessThan(TOLERANCE);
 }
 
 beforeAll(async () => {

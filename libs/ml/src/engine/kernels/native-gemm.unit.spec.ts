@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { backendInfo, initBackend, shutdownBackend } from '../backend';
-import { relativeError, seededValues, valuesOn } from '../testing';
+import { fixedTensors, wasmAgainstCpu } from '../testing';
 import { activeNativeGemm, nativeGemmChoice, NATIVE_MIN_BATCHED_MACS, NATIVE_MIN_MACS, worthNative } from './native-gemm';
 import { fusedMatMulModel } from './native-gemm-model';
 import '../../models/register-gradients';
@@ -18,16 +18,17 @@ function installed(): boolean {
 }
 
 let seed = 100;
+/** Inputs with fixed values, a new seed per shape. */
 function fixture(shapes: number[][]): () => tf.Tensor[] {
-  const values = shapes.map((s) => seededValues(s.reduce((a, b) => a * b, 1), seed++));
-  return () => shapes.map((s, i) => tf.tensor(values[i], s));
+  const make = fixedTensors(shapes, seed);
+  seed += shapes.length;
+  return make;
 }
 
 async function expectParity(fn: () => tf.Tensor | tf.Tensor[], reference = fn): Promise<void> {
-  const expected = await valuesOn('cpu', reference);
-  const actual = await valuesOn('wasm', fn);
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) expect(relativeError(actual[i], expected[i])).toBeLessThan(1e-4);
+  const { outputs, expectedOutputs, errors } = await wasmAgainstCpu(fn, reference);
+  expect(outputs).toBe(expectedOutputs);
+  for (const error of errors) expect(error).toBeLessThan(1e-4);
 }
 
 const swap = (s: number[], t: boolean) => (t ? [...s.slice(0, -2), s[s.length - 1], s[s.length - 2]] : s);
