@@ -6,6 +6,7 @@ import { loadSimdModule, loadThreadedSimdModule, threadedSimdWasmFile, unrefWork
 import { closeThreadGate, openThreadGate, setActiveThreadGate } from './thread-gate';
 import { cloneSavedTensorsOn, shareSavedTensorsOn } from './saved-tensors';
 import { registerWasmKernelOverrides } from './kernels';
+import { registerFusedAttentionKernels } from './kernels/fused-attention';
 import { registerFusedGateKernels } from './kernels/fused-gate';
 import { registerFusedNormKernels } from './kernels/fused-norm';
 import { stopGemmTeams } from './kernels/gemm-team';
@@ -115,6 +116,7 @@ async function start(options: InitBackendOptions): Promise<BackendInfo> {
   registerFusedOptimizerKernels();
   registerFusedNormKernels();
   registerFusedGateKernels();
+  registerFusedAttentionKernels();
   const prefer = options.prefer;
   if (prefer === undefined || prefer === 'tensorflow') {
     const native = await tryNative();

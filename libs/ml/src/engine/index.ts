@@ -10,3 +10,4 @@ export type { AdamStepAttrs } from './kernels/fused-optimizer';
 export { normAffine } from './kernels/fused-norm';
 export type { NormAffineAttrs } from './kernels/fused-norm';
 export { gatedAdd } from './kernels/fused-gate';
+export { attentionProbabilities, multiHeadAttention } from './kernels/fused-attention';

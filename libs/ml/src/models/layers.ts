@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { normAffine } from '../engine';
+import { attentionProbabilities, multiHeadAttention, normAffine } from '../engine';
 import { ParamStore } from './params';
 
 // Building blocks shared by every model. Parameters live in a ParamStore under a name prefix;
@@ -64,19 +64,6 @@ export function createAttention(store: ParamStore, name: string, dim: number, co
   createDense(store, `${name}/o`, dim, dim);
 }
 
-/** (B·T, D) -> (B, H, T, D/H), with a 4-D transpose (5-D transposes are slow on wasm). */
-function splitHeads(x: tf.Tensor2D, batch: number, heads: number): tf.Tensor4D {
-  const [bt, d] = x.shape;
-  const t = bt / batch;
-  return tf.transpose(tf.reshape(x, [batch, t, heads, d / heads]), [0, 2, 1, 3]); // (B, H, T, hd)
-}
-
-/** (B, H, T, hd) -> (B·T, D) */
-function mergeHeads(x: tf.Tensor4D): tf.Tensor2D {
-  const [b, h, t, hd] = x.shape;
-  return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [b * t, h * hd]); // (B·T, D)
-}
-
 export interface AttentionInput {
   /** Queries, flattened: (B·Tq, D). */
   x: tf.Tensor2D;
@@ -92,25 +79,17 @@ export interface AttentionInput {
 export function attentionWeights(store: ParamStore, name: string, input: AttentionInput): tf.Tensor4D {
   const { x, batch, heads } = input;
   const context = input.context ?? x;
-  const q = splitHeads(dense(store, `${name}/q`, x), batch, heads); // (B, H, Tq, hd)
-  const k = splitHeads(dense(store, `${name}/k`, context), batch, heads); // (B, H, Tk, hd)
-  const hd = q.shape[3];
-  let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd)) as tf.Tensor4D; // (B, H, Tq, hd) x (B, H, hd, Tk) -> (B, H, Tq, Tk)
-  if (input.keyMask) {
-    const [b, tk] = input.keyMask.shape;
-    const bias = tf.reshape(tf.mul(tf.sub(1, input.keyMask), -1e9), [b, 1, 1, tk]); // (B, 1, 1, Tk)
-    scores = tf.add(scores, bias); // (B, H, Tq, Tk)
-  }
-  return tf.softmax(scores); // (B, H, Tq, Tk)
+  return attentionProbabilities(dense(store, `${name}/q`, x), dense(store, `${name}/k`, context), batch, heads, input.keyMask); // (B, H, Tq, Tk)
 }
 
 /** Multi-head attention with separate q/k/v projections: (B·Tq, D) -> (B·Tq, D) */
 export function attention(store: ParamStore, name: string, input: AttentionInput): tf.Tensor2D {
-  const context = input.context ?? input.x;
-  const probs = attentionWeights(store, name, input); // (B, H, Tq, Tk)
-  const v = splitHeads(dense(store, `${name}/v`, context), input.batch, input.heads); // (B, H, Tk, hd)
-  const out = tf.matMul(probs, v) as tf.Tensor4D; // (B, H, Tq, Tk) x (B, H, Tk, hd) -> (B, H, Tq, hd)
-  return dense(store, `${name}/o`, mergeHeads(out)); // (B·Tq, D)
+  const { x, batch, heads } = input;
+  const context = input.context ?? x;
+  const q = dense(store, `${name}/q`, x); // (B·Tq, D)
+  const k = dense(store, `${name}/k`, context); // (B·Tk, D)
+  const v = dense(store, `${name}/v`, context); // (B·Tk, D)
+  return dense(store, `${name}/o`, multiHeadAttention(q, k, v, batch, heads, input.keyMask)); // (B·Tq, D)
 }
 
 /**

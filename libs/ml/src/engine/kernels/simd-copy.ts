@@ -1,7 +1,5 @@
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import type { WasmModule } from '../wasm-module-loader';
-import { assemble, FunctionDef, I32, op } from './wasm-asm';
-import { moduleOf } from './wasm-heap';
+import { FunctionDef, I32, op } from './wasm-asm';
+import { kernelModule } from './kernel-module';
 
 // Swapping two axis groups that keep a contiguous inner run (attention's head split
 // [B, T, H, hd] → [B, H, T, hd] and back): one memory.copy per run of `inner` floats, on the
@@ -39,22 +37,4 @@ export interface SimdCopy {
   swapGroups(src: number, dst: number, outer: number, rows: number, cols: number, inner: number): void;
 }
 
-const instances = new WeakMap<object, SimdCopy | null>();
-
-export function simdCopyFor(backend: BackendWasm): SimdCopy | undefined {
-  const module = moduleOf(backend) as WasmModule & { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
-  const cached = instances.get(module);
-  if (cached !== undefined) return cached ?? undefined;
-  let instance: SimdCopy | null = null;
-  try {
-    const memory = module.wasmMemory ?? module.asm?.memory;
-    if (memory) {
-      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-      instance = new WebAssembly.Instance(new WebAssembly.Module(assemble([swapGroups], shared)), { env: { memory } }).exports as unknown as SimdCopy;
-    }
-  } catch {
-    instance = null;
-  }
-  instances.set(module, instance);
-  return instance ?? undefined;
-}
+export const simdCopyFor = kernelModule<SimdCopy>([swapGroups]);

@@ -1,7 +1,5 @@
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import type { WasmModule } from '../wasm-module-loader';
 import { assemble, Code, F32, FunctionDef, I32, op, V128, ValueType } from './wasm-asm';
-import { moduleOf } from './wasm-heap';
+import { kernelModule } from './kernel-module';
 
 // A SIMD matrix product that runs inside the backend's own memory, on tensors in place.
 // XNNPACK's GEMM (what the stock kernel and our BatchMatMul use for plain products) wants a
@@ -203,25 +201,4 @@ export function simdGemmModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   return assemble([gemm, transpose, gemmBatched, gemmWork], shared);
 }
 
-const instances = new WeakMap<object, SimdGemm | null>();
-
-/** The kernel module instantiated on the backend's memory, or undefined when that is not possible. */
-export function simdGemmFor(backend: BackendWasm): SimdGemm | undefined {
-  const module = moduleOf(backend) as WasmModule & { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
-  const cached = instances.get(module);
-  if (cached !== undefined) return cached ?? undefined;
-  let instance: SimdGemm | null = null;
-  try {
-    // The threaded build keeps its memory on the module; the single-threaded one exports it.
-    const memory = module.wasmMemory ?? module.asm?.memory;
-    if (memory) {
-      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-      const compiled = new WebAssembly.Module(simdGemmModuleBytes(shared));
-      instance = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as SimdGemm;
-    }
-  } catch {
-    instance = null;
-  }
-  instances.set(module, instance);
-  return instance ?? undefined;
-}
+export const simdGemmFor = kernelModule<SimdGemm>([gemm, transpose, gemmBatched, gemmWork]);

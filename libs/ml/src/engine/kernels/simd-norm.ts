@@ -1,7 +1,5 @@
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import type { WasmModule } from '../wasm-module-loader';
-import { assemble, Code, F32, FunctionDef, I32, op, V128 } from './wasm-asm';
-import { moduleOf } from './wasm-heap';
+import { Code, F32, FunctionDef, I32, op, V128 } from './wasm-asm';
+import { kernelModule } from './kernel-module';
 
 // The fused normalisation (fused-norm.ts) as SIMD code on the backend's memory, for widths that
 // are a multiple of 4: y = x̂·(offset + scale[g]) + shift[g] per row, and its gradient.
@@ -157,23 +155,4 @@ export interface SimdNorm {
   gatedAddGrad(dy: number, y: number, gate: number, dyOut: number, dgate: number, rows: number, dim: number, rowsPerGroup: number): void;
 }
 
-const instances = new WeakMap<object, SimdNorm | null>();
-
-/** The normalisation module on the backend's memory, or undefined when it cannot be built. */
-export function simdNormFor(backend: BackendWasm): SimdNorm | undefined {
-  const module = moduleOf(backend) as WasmModule & { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
-  const cached = instances.get(module);
-  if (cached !== undefined) return cached ?? undefined;
-  let instance: SimdNorm | null = null;
-  try {
-    const memory = module.wasmMemory ?? module.asm?.memory;
-    if (memory) {
-      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-      instance = new WebAssembly.Instance(new WebAssembly.Module(assemble([normForward, normBackward, gatedAdd, gatedAddGrad], shared)), { env: { memory } }).exports as unknown as SimdNorm;
-    }
-  } catch {
-    instance = null;
-  }
-  instances.set(module, instance);
-  return instance ?? undefined;
-}
+export const simdNormFor = kernelModule<SimdNorm>([normForward, normBackward, gatedAdd, gatedAddGrad]);

@@ -1,7 +1,5 @@
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import type { WasmModule } from '../wasm-module-loader';
-import { assemble, Code, F32, FunctionDef, I32, op, V128 } from './wasm-asm';
-import { moduleOf } from './wasm-heap';
+import { Code, F32, FunctionDef, I32, op, V128 } from './wasm-asm';
+import { kernelModule } from './kernel-module';
 
 // The fused optimizer kernels' arithmetic (fused-optimizer.ts) as SIMD code on the wasm heap.
 //   sumSquares(x, n) -> Σ x²
@@ -109,22 +107,4 @@ export interface SimdOptim {
   ema(e: number, s: number, out: number, n: number, decay: number): void;
 }
 
-const instances = new WeakMap<object, SimdOptim | null>();
-
-export function simdOptimFor(backend: BackendWasm): SimdOptim | undefined {
-  const module = moduleOf(backend) as WasmModule & { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
-  const cached = instances.get(module);
-  if (cached !== undefined) return cached ?? undefined;
-  let instance: SimdOptim | null = null;
-  try {
-    const memory = module.wasmMemory ?? module.asm?.memory;
-    if (memory) {
-      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-      instance = new WebAssembly.Instance(new WebAssembly.Module(assemble([sumSquares, adam, ema], shared)), { env: { memory } }).exports as unknown as SimdOptim;
-    }
-  } catch {
-    instance = null;
-  }
-  instances.set(module, instance);
-  return instance ?? undefined;
-}
+export const simdOptimFor = kernelModule<SimdOptim>([sumSquares, adam, ema]);

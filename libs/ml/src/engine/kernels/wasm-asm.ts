@@ -69,6 +69,7 @@ export const op = {
   f32Add: [0x92] as Code,
   f32Sub: [0x93] as Code,
   f32Mul: [0x94] as Code,
+  f32Max: [0x97] as Code,
   v128Load: (offset = 0): Code => simd(0x00, ...memarg(2, offset)),
   v128Store: (offset = 0): Code => simd(0x0b, ...memarg(2, offset)),
   v128Load32Splat: (offset = 0): Code => simd(0x09, ...memarg(2, offset)),
@@ -79,6 +80,17 @@ export const op = {
   f32x4Div: simd(0xe7),
   f32x4Sqrt: simd(0xe3),
   f32x4ExtractLane: (lane: number): Code => simd(0x1f, lane),
+  f32x4Max: simd(0xe9),
+  /** Lane-wise a > b as all-ones / all-zeros masks. */
+  f32x4Gt: simd(0x44),
+  v128And: simd(0x4e),
+  /** Round to nearest, ties to even. */
+  f32x4Nearest: simd(0x6a),
+  /** A constant with four equal lanes. */
+  f32x4Const: (v: number): Code => simd(0x0c, ...new Uint8Array(new Float32Array([v, v, v, v]).buffer)),
+  i32x4TruncSatF32x4: simd(0xf8),
+  i32x4Shl: simd(0xab),
+  i32x4Add: simd(0xae),
   /** A block whose label `br 0` leaves. */
   block: (...body: Code[]): Code => [0x02, 0x40, ...body.flat(), 0x0b],
   /** A loop whose label `br 0` repeats. */

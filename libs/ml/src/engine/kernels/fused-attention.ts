@@ -1,0 +1,332 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { getKernel, KernelConfig, KernelFunc, registerGradient, registerKernel, TensorInfo } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { gatedThreads } from '../thread-gate';
+import { TEAM_MIN_MACS } from './batch-mat-mul';
+import { gemmTeamFor, runOnTeam, SharedProduct, teamReady } from './gemm-team';
+import { AnyBackend, valuesOf } from './js-kernel';
+import { simdGemmFor } from './simd-gemm';
+import { simdSoftmaxFor } from './simd-softmax';
+import { dataOf, heapAllF32 } from './wasm-heap';
+
+// Multi-head scaled dot-product attention on projected q, k, v as one kernel, and its gradient as
+// one more. As tfjs ops it is ~12 ops forward (head split and merge, two batched products, scale,
+// mask, softmax) and ~25 backward; in the small models of the loop those calls, not the
+// arithmetic, are the cost. Heads are read in place through strides: q, k, v and the output stay
+// (B·T, D) with head h in columns h·hd … (h+1)·hd; only kᵀ (forward) and vᵀ (backward) are
+// copied, because the product's right operand must have contiguous rows.
+//
+// Inputs q (B·Tq, D), k and v (B·Tk, D), optional keyMask (B, Tk) of 1 (attend) / 0 (padding);
+// outputs (B·Tq, D) and the probabilities (B, H, Tq, Tk), kept for the gradient.
+
+export const ATTENTION = 'ForgeAttention';
+export const ATTENTION_GRAD = 'ForgeAttentionGrad';
+
+export interface AttentionAttrs {
+  batch: number;
+  heads: number;
+}
+
+/** Masked keys get this added to their score (as the unfused ops do), i.e. probability 0. */
+const MASKED = -1e9;
+
+interface Dims {
+  b: number;
+  h: number;
+  tq: number;
+  tk: number;
+  d: number;
+  hd: number;
+  scale: number;
+}
+
+function dimsOf(q: TensorInfo, k: TensorInfo, { batch, heads }: AttentionAttrs): Dims {
+  const d = q.shape[1];
+  const hd = d / heads;
+  return { b: batch, h: heads, tq: q.shape[0] / batch, tk: k.shape[0] / batch, d, hd, scale: 1 / Math.sqrt(hd) };
+}
+
+/**
+ * Where the algorithm runs: one Float32Array addressed by element offsets (the wasm heap, or an
+ * arena of copies on the cpu backend) and the three primitives it needs on it.
+ */
+interface Memory {
+  f32: Float32Array;
+  /** `batch` products C = op(A)·B, A read through strides (see SharedProduct); offsets in elements. */
+  product(p: SharedProduct): void;
+  /** [outer, rows, cols] → [outer, cols, rows] */
+  transpose(src: number, dst: number, outer: number, rows: number, cols: number): void;
+  softmax(p: number, bias: number, rows: number, cols: number, rowsPerBias: number, scale: number): void;
+  softmaxGrad(p: number, g: number, rows: number, cols: number, scale: number): void;
+}
+
+function softmaxJs(f: Float32Array, p: number, bias: number, rows: number, cols: number, rowsPerBias: number, scale: number): void {
+  for (let r = 0; r < rows; r++) {
+    const row = p + r * cols;
+    const biasRow = bias + Math.floor(r / rowsPerBias) * cols;
+    let max = -Infinity;
+    for (let j = 0; j < cols; j++) {
+      const x = f[row + j] * scale + f[biasRow + j];
+      f[row + j] = x;
+      if (x > max) max = x;
+    }
+    let sum = 0;
+    for (let j = 0; j < cols; j++) {
+      const e = Math.exp(f[row + j] - max);
+      f[row + j] = e;
+      sum += e;
+    }
+    for (let j = 0; j < cols; j++) f[row + j] /= sum;
+  }
+}
+
+function softmaxGradJs(f: Float32Array, p: number, g: number, rows: number, cols: number, scale: number): void {
+  for (let r = 0; r < rows; r++) {
+    let dot = 0;
+    for (let j = 0; j < cols; j++) dot += f[g + r * cols + j] * f[p + r * cols + j];
+    for (let j = 0; j < cols; j++) f[g + r * cols + j] = f[p + r * cols + j] * (f[g + r * cols + j] - dot) * scale;
+  }
+}
+
+function productJs(f: Float32Array, p: SharedProduct): void {
+  for (let t = 0; t < p.batch; t++) {
+    const a = p.a + t * p.sa;
+    const b = p.b + t * p.sb;
+    const c = p.c + t * p.sc;
+    for (let i = 0; i < p.m; i++) {
+      for (let j = 0; j < p.n; j++) {
+        let s = 0;
+        for (let k = 0; k < p.k; k++) s += f[a + i * p.ars + k * p.acs] * f[b + k * p.ldb + j];
+        f[c + i * p.ldc + j] = s;
+      }
+    }
+  }
+}
+
+function transposeJs(f: Float32Array, src: number, dst: number, outer: number, rows: number, cols: number): void {
+  for (let o = 0; o < outer; o++) {
+    const s = src + o * rows * cols;
+    const d = dst + o * rows * cols;
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) f[d + c * rows + r] = f[s + r * cols + c];
+  }
+}
+
+/** The wasm heap with our SIMD kernels; undefined when they cannot be built here. */
+function wasmMemory(backend: BackendWasm): Memory | undefined {
+  const gemm = simdGemmFor(backend);
+  const softmax = simdSoftmaxFor(backend);
+  if (!gemm || !softmax) return undefined;
+  const team = gatedThreads() > 1 ? gemmTeamFor(backend) : undefined;
+  const f32 = heapAllF32(backend); // after anything that may allocate (the team's control block)
+  return {
+    f32,
+    product(p) {
+      const bytes = { ...p, a: p.a * 4, b: p.b * 4, c: p.c * 4 };
+      if (team && p.batch * p.m * p.n * p.k >= TEAM_MIN_MACS && teamReady(team)) runOnTeam(team, bytes);
+      else gemm.gemmBatched(bytes.a, bytes.b, bytes.c, p.batch, p.sa, p.sb, p.sc, p.m, p.n, p.k, p.ars, p.acs, p.ldb, p.ldc, 0, 0);
+    },
+    transpose(src, dst, outer, rows, cols) {
+      for (let o = 0; o < outer; o++) gemm.transpose((src + o * rows * cols) * 4, (dst + o * rows * cols) * 4, rows, cols);
+    },
+    softmax(p, bias, rows, cols, rowsPerBias, scale) {
+      if (cols % 4 === 0) softmax.softmaxRows(p * 4, bias * 4, rows, cols, rowsPerBias, scale);
+      else softmaxJs(f32, p, bias, rows, cols, rowsPerBias, scale);
+    },
+    softmaxGrad(p, g, rows, cols, scale) {
+      if (cols % 4 === 0) softmax.softmaxGradRows(p * 4, g * 4, rows, cols, scale);
+      else softmaxGradJs(f32, p, g, rows, cols, scale);
+    },
+  };
+}
+
+function jsMemory(f32: Float32Array): Memory {
+  return {
+    f32,
+    product: (p) => productJs(f32, p),
+    transpose: (src, dst, outer, rows, cols) => transposeJs(f32, src, dst, outer, rows, cols),
+    softmax: (p, bias, rows, cols, rowsPerBias, scale) => softmaxJs(f32, p, bias, rows, cols, rowsPerBias, scale),
+    softmaxGrad: (p, g, rows, cols, scale) => softmaxGradJs(f32, p, g, rows, cols, scale),
+  };
+}
+
+/** Per sample b: the heads of one product, head h at +h·(a/b/c head strides). */
+function perSample(mem: Memory, x: Dims, p: (b: number) => SharedProduct): void {
+  for (let b = 0; b < x.b; b++) mem.product(p(b));
+}
+
+interface ForwardAt {
+  q: number;
+  k: number;
+  v: number;
+  bias: number;
+  /** Samples per bias row: 1 with a mask, B without (one row of zeros). */
+  samplesPerBias: number;
+  kT: number;
+  probs: number;
+  out: number;
+}
+
+function forwardOn(mem: Memory, x: Dims, at: ForwardAt): void {
+  const { h, tq, tk, d, hd } = x;
+  const scores = tq * tk;
+  mem.transpose(at.k, at.kT, x.b, tk, d); // (B, Tk, D) -> (B, D, Tk): head h's kᵀ at rows h·hd…
+  perSample(mem, x, (b) => ({ a: at.q + b * tq * d, b: at.kT + b * d * tk, c: at.probs + b * h * scores, batch: h, sa: hd, sb: hd * tk, sc: scores, m: tq, n: tk, k: hd, ars: d, acs: 1, ldb: tk, ldc: tk }));
+  mem.softmax(at.probs, at.bias, x.b * h * tq, tk, at.samplesPerBias * h * tq, x.scale);
+  perSample(mem, x, (b) => ({ a: at.probs + b * h * scores, b: at.v + b * tk * d, c: at.out + b * tq * d, batch: h, sa: scores, sb: hd, sc: hd, m: tq, n: hd, k: tk, ars: tk, acs: 1, ldb: d, ldc: d }));
+}
+
+interface BackwardAt {
+  dy: number;
+  q: number;
+  k: number;
+  v: number;
+  probs: number;
+  vT: number;
+  /** dL/dprobs, then dL/dscores in place. */
+  dp: number;
+  dq: number;
+  dk: number;
+  dv: number;
+}
+
+function backwardOn(mem: Memory, x: Dims, at: BackwardAt): void {
+  const { h, tq, tk, d, hd } = x;
+  const scores = tq * tk;
+  const ofProbs = (base: number, b: number) => base + b * h * scores;
+  // dv = pᵀ·dy
+  perSample(mem, x, (b) => ({ a: ofProbs(at.probs, b), b: at.dy + b * tq * d, c: at.dv + b * tk * d, batch: h, sa: scores, sb: hd, sc: hd, m: tk, n: hd, k: tq, ars: 1, acs: tk, ldb: d, ldc: d }));
+  // dp = dy·vᵀ, then through the softmax and the scale
+  mem.transpose(at.v, at.vT, x.b, tk, d);
+  perSample(mem, x, (b) => ({ a: at.dy + b * tq * d, b: at.vT + b * d * tk, c: ofProbs(at.dp, b), batch: h, sa: hd, sb: hd * tk, sc: scores, m: tq, n: tk, k: hd, ars: d, acs: 1, ldb: tk, ldc: tk }));
+  mem.softmaxGrad(at.probs, at.dp, x.b * h * tq, tk, x.scale);
+  // dq = ds·k, dk = dsᵀ·q
+  perSample(mem, x, (b) => ({ a: ofProbs(at.dp, b), b: at.k + b * tk * d, c: at.dq + b * tq * d, batch: h, sa: scores, sb: hd, sc: hd, m: tq, n: hd, k: tk, ars: tk, acs: 1, ldb: d, ldc: d }));
+  perSample(mem, x, (b) => ({ a: ofProbs(at.dp, b), b: at.q + b * tq * d, c: at.dk + b * tk * d, batch: h, sa: scores, sb: hd, sc: hd, m: tk, n: hd, k: tq, ars: 1, acs: tk, ldb: d, ldc: d }));
+}
+
+/**
+ * Runs `run` with every tensor (inputs, outputs, scratch) at an element offset of one memory:
+ * the wasm heap in place, or on cpu an arena the inputs are copied into and the outputs out of.
+ */
+function onMemory(backend: unknown, inputs: TensorInfo[], outputShapes: number[][], scratchSizes: number[], run: (mem: Memory, inputAt: number[], outputAt: number[], scratchAt: number[]) => void): TensorInfo[] {
+  const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+  const any = backend as AnyBackend;
+  if (any.wasm) {
+    const wasm = backend as BackendWasm;
+    const outputs = outputShapes.map((s) => wasm.makeOutput(s, 'float32'));
+    const scratch = scratchSizes.map((n) => wasm.makeOutput([Math.max(n, 1)], 'float32'));
+    try {
+      const mem = wasmMemory(wasm);
+      if (mem) {
+        const at = (t: TensorInfo) => dataOf(wasm, t).memoryOffset >> 2;
+        run(mem, inputs.map(at), outputs.map(at), scratch.map(at));
+        return outputs;
+      }
+      // No SIMD module: the JS loops on the heap itself.
+      const f32 = heapAllF32(wasm);
+      const at = (t: TensorInfo) => dataOf(wasm, t).memoryOffset >> 2;
+      run(jsMemory(f32), inputs.map(at), outputs.map(at), scratch.map(at));
+      return outputs;
+    } finally {
+      for (const t of scratch) wasm.disposeData(t.dataId);
+    }
+  }
+  if (!any.makeTensorInfo) throw new Error('fused attention needs the wasm or cpu backend');
+  const sizes = [...inputs.map((t) => size(t.shape)), ...outputShapes.map(size), ...scratchSizes];
+  const offsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
+  const arena = new Float32Array(sizes.reduce((a, b) => a + b, 0));
+  inputs.forEach((t, i) => arena.set(valuesOf(any, t), offsets[i]));
+  const outAt = offsets.slice(inputs.length, inputs.length + outputShapes.length);
+  run(jsMemory(arena), offsets.slice(0, inputs.length), outAt, offsets.slice(inputs.length + outputShapes.length));
+  return outputShapes.map((s, i) => (any.makeTensorInfo as NonNullable<AnyBackend['makeTensorInfo']>)(s, 'float32', arena.slice(outAt[i], outAt[i] + size(s))));
+}
+
+const forward: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { q, k, v, keyMask } = inputs as { q: TensorInfo; k: TensorInfo; v: TensorInfo; keyMask?: TensorInfo };
+  const x = dimsOf(q, k, attrs as unknown as AttentionAttrs);
+  const biasRows = keyMask ? x.b : 1;
+  const ins = keyMask ? [q, k, v, keyMask] : [q, k, v];
+  return onMemory(backend, ins, [[x.b * x.tq, x.d], [x.b, x.h, x.tq, x.tk]], [x.b * x.tk * x.d, biasRows * x.tk], (mem, [qAt, kAt, vAt, maskAt], [out, probs], [kT, bias]) => {
+    const f = mem.f32;
+    for (let i = 0; i < biasRows * x.tk; i++) f[bias + i] = keyMask ? (1 - f[maskAt + i]) * MASKED : 0;
+    forwardOn(mem, x, { q: qAt, k: kAt, v: vAt, bias, samplesPerBias: keyMask ? 1 : x.b, kT, probs, out });
+  });
+};
+
+/** Inputs dy, q, k, v, probs; outputs dq, dk, dv. */
+const backward: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, q, k, v, probs } = inputs as { dy: TensorInfo; q: TensorInfo; k: TensorInfo; v: TensorInfo; probs: TensorInfo };
+  const x = dimsOf(q, k, attrs as unknown as AttentionAttrs);
+  return onMemory(backend, [dy, q, k, v, probs], [[...q.shape], [...k.shape], [...v.shape]], [x.b * x.tk * x.d, x.b * x.h * x.tq * x.tk], (mem, [dyAt, qAt, kAt, vAt, probsAt], [dq, dk, dv], [vT, dp]) => {
+    backwardOn(mem, x, { dy: dyAt, q: qAt, k: kAt, v: vAt, probs: probsAt, vT, dp, dq, dk, dv });
+  });
+};
+
+/** Registers the kernels for wasm and cpu and the gradient (idempotent). */
+export function registerFusedAttentionKernels(): void {
+  for (const backendName of ['wasm', 'cpu']) {
+    const configs: KernelConfig[] = [
+      { kernelName: ATTENTION, backendName, kernelFunc: forward },
+      { kernelName: ATTENTION_GRAD, backendName, kernelFunc: backward },
+    ];
+    for (const config of configs) if (!getKernel(config.kernelName, backendName)) registerKernel(config);
+  }
+  if (!tf.getGradient(ATTENTION)) {
+    registerGradient({
+      kernelName: ATTENTION,
+      inputsToSave: ['q', 'k', 'v'],
+      outputsToSave: [false, true],
+      gradFunc: (dys, saved, attrs) => {
+        const [q, k, v, probs] = saved;
+        // Two outputs: the probabilities' gradient is not followed (the op returns only the output).
+        const dy = Array.isArray(dys) ? dys[0] : dys;
+        const { batch } = attrs as unknown as AttentionAttrs;
+        const [dq, dk, dv] = tf.engine().runKernel(ATTENTION_GRAD, { dy, q, k, v, probs }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        return { q: () => dq, k: () => dk, v: () => dv, keyMask: () => tf.zeros([batch, k.shape[0] / batch]) };
+      },
+    });
+  }
+}
+
+/** (B·T, D) -> (B, H, T, D/H) */
+function splitHeads(x: tf.Tensor2D, batch: number, heads: number): tf.Tensor4D {
+  const [bt, d] = x.shape;
+  return tf.transpose(tf.reshape(x, [batch, bt / batch, heads, d / heads]), [0, 2, 1, 3]); // (B, H, T, hd)
+}
+
+/** Attention probabilities (B, H, Tq, Tk) as tfjs ops: every row sums to 1, masked keys get 0. */
+export function attentionProbabilities(q: tf.Tensor2D, k: tf.Tensor2D, batch: number, heads: number, keyMask?: tf.Tensor2D): tf.Tensor4D {
+  const qh = splitHeads(q, batch, heads); // (B, H, Tq, hd)
+  const kh = splitHeads(k, batch, heads); // (B, H, Tk, hd)
+  let scores = tf.mul(tf.matMul(qh, kh, false, true), 1 / Math.sqrt(qh.shape[3])) as tf.Tensor4D; // (B, H, Tq, Tk)
+  if (keyMask) {
+    const [b, tk] = keyMask.shape;
+    scores = tf.add(scores, tf.reshape(tf.mul(tf.sub(1, keyMask), MASKED), [b, 1, 1, tk])); // (B, H, Tq, Tk)
+  }
+  return tf.softmax(scores); // (B, H, Tq, Tk)
+}
+
+/**
+ * softmax(q·kᵀ/√hd + mask)·v per head, on projected (B·Tq, D) queries and (B·Tk, D) keys and
+ * values, heads in consecutive column blocks: (B·Tq, D). One kernel on wasm and cpu, tfjs ops
+ * elsewhere.
+ */
+export function multiHeadAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, batch: number, heads: number, keyMask?: tf.Tensor2D): tf.Tensor2D {
+  const [rowsQ, d] = q.shape;
+  const rowsK = k.shape[0];
+  const fits = d % heads === 0 && rowsQ % batch === 0 && rowsK % batch === 0 && k.shape[1] === d && tf.util.arraysEqual(v.shape, k.shape);
+  const maskFits = !keyMask || tf.util.arraysEqual(keyMask.shape, [batch, rowsK / batch]);
+  if (!fits || !maskFits) {
+    throw Object.assign(new Error(`multiHeadAttention: q ${JSON.stringify(q.shape)}, k ${JSON.stringify(k.shape)}, v ${JSON.stringify(v.shape)}${keyMask ? `, keyMask ${JSON.stringify(keyMask.shape)}` : ''} do not fit batch ${batch} and ${heads} heads`), { code: 'INVALID_INPUT' });
+  }
+  if (getKernel(ATTENTION, tf.getBackend()) && [q, k, v].every((t) => t.dtype === 'float32')) {
+    const inputs: tf.NamedTensorMap = keyMask ? { q, k, v, keyMask: tf.cast(keyMask, 'float32') } : { q, k, v };
+    const [out, probs] = tf.engine().runKernel(ATTENTION, inputs, { batch, heads } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    probs.dispose();
+    return out as tf.Tensor2D;
+  }
+  const probs = attentionProbabilities(q, k, batch, heads, keyMask); // (B, H, Tq, Tk)
+  const out = tf.matMul(probs, splitHeads(v, batch, heads)) as tf.Tensor4D; // (B, H, Tq, hd)
+  const [b, h, t, hd] = out.shape;
+  return tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [b * t, h * hd]); // (B·Tq, D)
+}
