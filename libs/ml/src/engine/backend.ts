@@ -7,7 +7,9 @@ import { closeThreadGate, openThreadGate, setActiveThreadGate } from './thread-g
 import { cloneSavedTensorsOn, shareSavedTensorsOn } from './saved-tensors';
 import { registerWasmKernelOverrides } from './kernels';
 import { registerFusedAttentionKernels } from './kernels/fused-attention';
+import { registerFusedDenseKernels } from './kernels/fused-dense';
 import { registerFusedGateKernels } from './kernels/fused-gate';
+import { registerFusedGeluKernels } from './kernels/fused-gelu';
 import { registerFusedNormKernels } from './kernels/fused-norm';
 import { stopGemmTeams } from './kernels/gemm-team';
 import { nativeGemmChoice, startNativeGemm, stopNativeGemm } from './kernels/native-gemm';
@@ -117,6 +119,8 @@ async function start(options: InitBackendOptions): Promise<BackendInfo> {
   registerFusedNormKernels();
   registerFusedGateKernels();
   registerFusedAttentionKernels();
+  registerFusedDenseKernels();
+  registerFusedGeluKernels();
   const prefer = options.prefer;
   if (prefer === undefined || prefer === 'tensorflow') {
     const native = await tryNative();

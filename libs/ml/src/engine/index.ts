@@ -11,3 +11,5 @@ export { normAffine } from './kernels/fused-norm';
 export type { NormAffineAttrs } from './kernels/fused-norm';
 export { gatedAdd } from './kernels/fused-gate';
 export { attentionProbabilities, multiHeadAttention } from './kernels/fused-attention';
+export { linear } from './kernels/fused-dense';
+export { gelu } from './kernels/fused-gelu';

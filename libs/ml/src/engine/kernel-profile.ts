@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
+import { ATTENTION, ATTENTION_GRAD, AttentionAttrs } from './kernels/fused-attention';
 
 // Per-kernel wall time of a computation on the running backend. wasm and cpu kernels run
 // synchronously, so the time around each kernel function is the kernel's time. Every kernel
@@ -9,7 +10,7 @@ export interface KernelStats {
   name: string;
   calls: number;
   ms: number;
-  /** Floating-point operations (matrix products only). */
+  /** Floating-point operations (matrix products only, also those of the kernels it called). */
   flops: number;
   /** Bytes read and written (inputs + outputs, 4 bytes per element). */
   bytes: number;
@@ -33,11 +34,42 @@ export interface KernelProfile<T> {
   kernelMs: number;
   /** Most expensive first. */
   kernels: KernelStats[];
-  /** Every distinct matrix product (BatchMatMul, _FusedMatMul), most expensive first. */
+  /**
+   * Every distinct matrix product, most expensive first: BatchMatMul and _FusedMatMul calls, also
+   * those made inside fused kernels, and the products the fused attention kernels compute.
+   */
   matMuls: MatMulCall[];
 }
 
-const MATMUL_KERNELS = new Set(['BatchMatMul', '_FusedMatMul']);
+type Product = Omit<MatMulCall, 'calls' | 'ms'>;
+
+/** The products one kernel call computes, from its inputs and attributes. */
+function productsOf(kernelName: string, inputs: Record<string, tf.TensorInfo>, attrs: tf.NamedAttrMap | undefined): Product[] {
+  if (kernelName === 'BatchMatMul' || kernelName === '_FusedMatMul') {
+    const { transposeA, transposeB } = (attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
+    return [{ a: [...inputs.a.shape], b: [...inputs.b.shape], transposeA: !!transposeA, transposeB: !!transposeB }];
+  }
+  if (kernelName === ATTENTION || kernelName === ATTENTION_GRAD) {
+    // Per head: scores q·kᵀ and output p·v; the gradient: pᵀ·dy, dy·vᵀ, ds·k, dsᵀ·q.
+    const { batch, heads } = attrs as unknown as AttentionAttrs;
+    const [tq, tk, hd] = [inputs.q.shape[0] / batch, inputs.k.shape[0] / batch, inputs.q.shape[1] / heads];
+    const bh = batch * heads;
+    const q = [bh, tq, hd];
+    const k = [bh, tk, hd];
+    const p = [bh, tq, tk];
+    const product = (a: number[], b: number[], transposeA: boolean, transposeB: boolean): Product => ({ a, b, transposeA, transposeB });
+    if (kernelName === ATTENTION) return [product(q, k, false, true), product(p, k, false, false)];
+    return [product(p, q, true, false), product(q, k, false, true), product(p, k, false, false), product(p, q, true, false)];
+  }
+  return [];
+}
+
+function productFlops(p: Product): number {
+  const m = p.transposeA ? p.a[p.a.length - 1] : p.a[p.a.length - 2];
+  const n = p.transposeB ? p.b[p.b.length - 2] : p.b[p.b.length - 1];
+  const batch = Math.max(size(p.a.slice(0, -2)), size(p.b.slice(0, -2)));
+  return matMulKernelFlops(p.a, p.transposeA, batch * m * n);
+}
 
 function size(shape: readonly number[]): number {
   let n = 1;
@@ -70,11 +102,26 @@ export function profileKernels<T>(fn: () => T, options: ProfileOptions = {}): Ke
   const matMuls = new Map<string, MatMulCall>();
   const configs = tf.getKernelsForBackend(backendName);
   const originals = configs.map((c) => c.kernelFunc);
+  const recordProducts = (products: Product[], ms: number): number => {
+    const flops = products.map(productFlops);
+    const total = flops.reduce((a, b) => a + b, 0);
+    products.forEach((p, i) => {
+      const signature = `${p.a}|${p.b}|${p.transposeA}|${p.transposeB}`;
+      const call = matMuls.get(signature) ?? { ...p, calls: 0, ms: 0 };
+      call.calls++;
+      call.ms += total > 0 ? (ms * flops[i]) / total : 0;
+      matMuls.set(signature, call);
+    });
+    return total;
+  };
   let depth = 0;
+  /** Product flops of kernels called by the running outermost kernel. */
+  let nestedFlops = 0;
   configs.forEach((config, i) => {
     const original = originals[i];
     const wrapped: tf.KernelFunc = (args) => {
-      if (depth > 0) return original(args);
+      const nested = depth > 0;
+      if (!nested) nestedFlops = 0;
       depth++;
       const t0 = performance.now();
       let out: ReturnType<tf.KernelFunc>;
@@ -84,22 +131,17 @@ export function profileKernels<T>(fn: () => T, options: ProfileOptions = {}): Ke
         depth--;
       }
       const ms = performance.now() - t0;
+      const ownFlops = recordProducts(productsOf(config.kernelName, args.inputs as Record<string, tf.TensorInfo>, args.attrs), ms);
+      if (nested) {
+        // Its time counts in the caller's; its products count as the caller's.
+        nestedFlops += ownFlops;
+        return out;
+      }
+      const flops = ownFlops + nestedFlops;
       const inputs = Object.values(args.inputs).filter((t): t is tf.TensorInfo => t !== undefined && t !== null);
       const outputs = Array.isArray(out) ? out : [out];
       let bytes = 0;
       for (const t of [...inputs, ...outputs]) bytes += 4 * size(t.shape);
-      let flops = 0;
-      if (MATMUL_KERNELS.has(config.kernelName)) {
-        const { transposeA } = args.attrs as { transposeA?: boolean };
-        const { transposeB } = args.attrs as { transposeB?: boolean };
-        const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-        flops = matMulKernelFlops(a.shape, !!transposeA, size(outputs[0].shape));
-        const signature = `${a.shape}|${b.shape}|${!!transposeA}|${!!transposeB}`;
-        const call = matMuls.get(signature) ?? { a: [...a.shape], b: [...b.shape], transposeA: !!transposeA, transposeB: !!transposeB, calls: 0, ms: 0 };
-        call.calls++;
-        call.ms += ms;
-        matMuls.set(signature, call);
-      }
       const key = options.byShape ? config.kernelName + shapeKey(args.attrs, inputs) : config.kernelName;
       const s = stats.get(key) ?? { name: key, calls: 0, ms: 0, flops: 0, bytes: 0 };
       s.calls++;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { attentionProbabilities, multiHeadAttention, normAffine } from '../engine';
+import { attentionProbabilities, gelu, linear, multiHeadAttention, normAffine } from '../engine';
 import { ParamStore } from './params';
 
 // Building blocks shared by every model. Parameters live in a ParamStore under a name prefix;
@@ -15,7 +15,7 @@ export function createDense(store: ParamStore, name: string, nIn: number, nOut: 
 
 /** (N, nIn) x (nIn, nOut) + (nOut) -> (N, nOut) */
 export function dense(store: ParamStore, name: string, x: tf.Tensor2D): tf.Tensor2D {
-  return tf.add(tf.matMul(x, store.get(`${name}/w`) as tf.Tensor2D), store.get(`${name}/b`)); // (N, nOut)
+  return linear(x, store.get(`${name}/w`) as tf.Tensor2D, store.get(`${name}/b`) as tf.Tensor1D); // (N, nOut)
 }
 
 export function createLayerNorm(store: ParamStore, name: string, dim: number): void {
@@ -34,12 +34,8 @@ export function layerNorm<T extends tf.Tensor>(store: ParamStore, name: string, 
   return normAffine(x, store.get(`${name}/b`), store.get(`${name}/g`), { scaleOffset: 0, epsilon: 1e-5 }); // (..., D)
 }
 
-/**
- * GELU as x·σ(1.702x): within 0.02 of the erf form, and Sigmoid is ~17× cheaper than Tanh on wasm.
- */
-export function gelu<T extends tf.Tensor>(x: T): T {
-  return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))) as T;
-}
+/** GELU as x·σ(1.702x) (one kernel: engine gelu). */
+export { gelu };
 
 /** x·σ(x) */
 export function silu<T extends tf.Tensor>(x: T): T {

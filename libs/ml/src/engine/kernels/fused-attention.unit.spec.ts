@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, shutdownBackend } from '../backend';
+import { profileKernels } from '../kernel-profile';
 import { relativeError, seededValues, valuesOn } from '../testing';
 import '../../models/register-gradients';
 import { ATTENTION, multiHeadAttention } from './fused-attention';
@@ -112,6 +113,18 @@ describe('multiHeadAttention', () => {
     expect(names).toContain(`${ATTENTION}Grad`);
     expect(names).not.toContain('Softmax');
     expect(names).not.toContain('BatchMatMul');
+  });
+
+  it('the kernel profile counts its per-head products (what the native baseline replays)', async () => {
+    await tf.setBackend('wasm');
+    const c = CASES[1]; // B 2, H 2, Tq 9, Tk 7, D 6: hd 3
+    const { kernels, matMuls } = profileKernels(() => tf.tidy(() => run(c, multiHeadAttention)()));
+    const perProduct = 2 * c.batch * c.heads * c.tq * c.tk * (c.dim / c.heads);
+    // run() calls attention twice forward (the output, and inside the gradient's loss), once backward.
+    expect(kernels.find((k) => k.name === ATTENTION)?.flops).toBe(2 * 2 * perProduct);
+    expect(kernels.find((k) => k.name === `${ATTENTION}Grad`)?.flops).toBe(4 * perProduct);
+    // q·kᵀ twice forward, dy·vᵀ once backward: same shapes
+    expect(matMuls.find((m) => m.transposeB && m.a.join() === '4,9,3' && m.b.join() === '4,7,3')?.calls).toBe(3);
   });
 
   it('refuses shapes that do not fit the batch and heads, naming them', () => {

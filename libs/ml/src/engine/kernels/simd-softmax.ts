@@ -14,7 +14,7 @@ const EXP_MIN = -87;
  * give exactly 0: below that exp is subnormal, and subnormal operands make every later product
  * with them (the attention products, forward and backward) many times slower.
  */
-function exp4(x: number, n: number, r: number, keep: number): Code {
+export function exp4(x: number, n: number, r: number, keep: number): Code {
   const poly = [1.987569150e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
   const horner: Code[] = [op.get(r), op.f32x4Const(poly[0]), op.f32x4Mul];
   for (const c of poly.slice(1, -1)) horner.push(op.f32x4Const(c), op.f32x4Add, op.get(r), op.f32x4Mul);
@@ -32,7 +32,7 @@ function exp4(x: number, n: number, r: number, keep: number): Code {
   ];
 }
 
-const lanes = (v: number, combine: Code): Code => [
+export const lanes = (v: number, combine: Code): Code => [
   ...op.get(v), ...op.f32x4ExtractLane(0), ...op.get(v), ...op.f32x4ExtractLane(1), ...combine,
   ...op.get(v), ...op.f32x4ExtractLane(2), ...combine, ...op.get(v), ...op.f32x4ExtractLane(3), ...combine,
 ];

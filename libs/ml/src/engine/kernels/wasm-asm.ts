@@ -81,6 +81,7 @@ export const op = {
   f32x4Sqrt: simd(0xe3),
   f32x4ExtractLane: (lane: number): Code => simd(0x1f, lane),
   f32x4Max: simd(0xe9),
+  f32x4Min: simd(0xe8),
   /** Lane-wise a > b as all-ones / all-zeros masks. */
   f32x4Gt: simd(0x44),
   v128And: simd(0x4e),

@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { BatchMatMul, getKernel, KernelConfig, KernelFunc, NamedAttrMap, registerGradient, registerKernel, Sum, TensorInfo } from '@tensorflow/tfjs-core';
+
+// A dense layer x·w + b as one kernel, and its gradient (dx = dy·wᵀ, dw = xᵀ·dy, db = Σ dy) as
+// one more. As tfjs ops that is 2 calls forward and 4–5 backward (two products, the bias sum,
+// reshapes), and the loop's small models have dozens of dense layers per step: the calls, not
+// the arithmetic, are what they cost. Each kernel runs the backend's own BatchMatMul (ours on
+// wasm, with the native GEMM when it is on), Add and Sum kernels.
+
+export const DENSE = 'ForgeDense';
+export const DENSE_GRAD = 'ForgeDenseGrad';
+
+type Backend = { disposeData(dataId: object): void };
+
+function kernelOf(backendName: string, name: string): KernelFunc {
+  const kernel = getKernel(name, backendName);
+  if (!kernel) throw new Error(`${DENSE} needs the ${backendName} '${name}' kernel`);
+  return kernel.kernelFunc;
+}
+
+function configs(backendName: string): KernelConfig[] {
+  const call = (name: string, backend: unknown, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}) =>
+    kernelOf(backendName, name)({ inputs, backend: backend as never, attrs }) as TensorInfo;
+  const forward: KernelFunc = ({ inputs, backend }) => {
+    const { x, w, b } = inputs as { x: TensorInfo; w: TensorInfo; b: TensorInfo };
+    const product = call(BatchMatMul, backend, { a: x, b: w }, { transposeA: false, transposeB: false });
+    try {
+      return call('Add', backend, { a: product, b });
+    } finally {
+      (backend as Backend).disposeData(product.dataId);
+    }
+  };
+  const backward: KernelFunc = ({ inputs, backend }) => {
+    const { dy, x, w } = inputs as { dy: TensorInfo; x: TensorInfo; w: TensorInfo };
+    return [
+      call(BatchMatMul, backend, { a: dy, b: w }, { transposeA: false, transposeB: true }),
+      call(BatchMatMul, backend, { a: x, b: dy }, { transposeA: true, transposeB: false }),
+      call(Sum, backend, { x: dy }, { axis: [0], keepDims: false }),
+    ];
+  };
+  return [
+    { kernelName: DENSE, backendName, kernelFunc: forward },
+    { kernelName: DENSE_GRAD, backendName, kernelFunc: backward },
+  ];
+}
+
+/** Registers the kernels for wasm and cpu and the gradient (idempotent). */
+export function registerFusedDenseKernels(): void {
+  for (const backendName of ['wasm', 'cpu']) {
+    for (const config of configs(backendName)) if (!getKernel(config.kernelName, backendName)) registerKernel(config);
+  }
+  if (!tf.getGradient(DENSE)) {
+    registerGradient({
+      kernelName: DENSE,
+      inputsToSave: ['x', 'w'],
+      gradFunc: (dy, saved) => {
+        const [x, w] = saved;
+        const [dx, dw, db] = tf.engine().runKernel(DENSE_GRAD, { dy: dy as tf.Tensor, x, w }) as tf.Tensor[];
+        return { x: () => dx, w: () => dw, b: () => db };
+      },
+    });
+  }
+}
+
+/** (N, nIn)·(nIn, nOut) + (nOut) -> (N, nOut). One kernel on wasm and cpu, tfjs ops elsewhere. */
+export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  if (x.rank !== 2 || w.rank !== 2 || b.rank !== 1 || x.shape[1] !== w.shape[0] || b.shape[0] !== w.shape[1]) {
+    throw Object.assign(new Error(`linear: x ${JSON.stringify(x.shape)}, w ${JSON.stringify(w.shape)} and b ${JSON.stringify(b.shape)} must be (N, nIn), (nIn, nOut) and (nOut)`), { code: 'INVALID_INPUT' });
+  }
+  if (getKernel(DENSE, tf.getBackend()) && [x, w, b].every((t) => t.dtype === 'float32')) return tf.engine().runKernel(DENSE, { x, w, b }) as tf.Tensor2D;
+  return tf.add(tf.matMul(x, w), b);
+}
