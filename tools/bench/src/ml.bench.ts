@@ -4,6 +4,7 @@ import { measureNativeSgemm } from '@forge/native-sgemm';
 import { Benchmark, BenchOptions, BenchRow, compared, median } from './harness';
 import { REFERENCE_STEP, referenceStepFlops, type MatMulCase, type ProbeRequest, type ProbeResult } from './ml-matmul-probe';
 import type { StepModel, StepProbeRequest, StepProbeResult } from './ml-step-probe';
+import { fusedKernelRows } from './ml-fused';
 import { onnxSamplingRows } from './ml-onnx';
 
 // matMul GFLOP/s of our fixed wasm backend (1 and 2 threads) against stock wasm, the plain JS
@@ -154,9 +155,9 @@ type ModelBench = (options: { runs: number; quick: boolean; log: (line: string) 
 
 export const benchmark: Benchmark = {
   name: 'ml',
-  description: 'matMul GFLOP/s: stock vs fixed wasm (1 and 2 threads) vs cpu vs native OpenBLAS; demo DiT/ViT training steps vs their products on native; model figures',
+  description: 'matMul GFLOP/s: stock vs fixed wasm (1 and 2 threads) vs cpu vs native OpenBLAS; demo DiT/ViT training steps vs their products on native; fused layer kernels vs tfjs ops; model figures',
   async run(options) {
-    const rows = [...(await matMulRows(options)), ...(await trainingStepRows(options))];
+    const rows = [...(await matMulRows(options)), ...(await trainingStepRows(options)), ...(await fusedKernelRows(options))];
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const ml = require('@forge/ml') as { benchmarkModels?: ModelBench; initBackend(): Promise<unknown>; shutdownBackend(): Promise<void> };
     if (typeof ml.benchmarkModels === 'function') {

@@ -10,6 +10,6 @@ export type { AdamStepAttrs } from './kernels/fused-optimizer';
 export { normAffine } from './kernels/fused-norm';
 export type { NormAffineAttrs } from './kernels/fused-norm';
 export { gatedAdd } from './kernels/fused-gate';
-export { attentionProbabilities, multiHeadAttention } from './kernels/fused-attention';
+export { attentionProbabilities, multiHeadAttention, multiHeadAttentionOps } from './kernels/fused-attention';
 export { linear } from './kernels/fused-dense';
 export { gelu } from './kernels/fused-gelu';

@@ -5,6 +5,7 @@ import { gatedThreads } from '../thread-gate';
 import { TEAM_MIN_MACS } from './batch-mat-mul';
 import { gemmTeamFor, runOnTeam, SharedProduct, teamReady } from './gemm-team';
 import { AnyBackend, valuesOf } from './js-kernel';
+import { simdCopyFor } from './simd-copy';
 import { simdGemmFor } from './simd-gemm';
 import { simdSoftmaxFor } from './simd-softmax';
 import { dataOf, heapAllF32 } from './wasm-heap';
@@ -12,9 +13,9 @@ import { dataOf, heapAllF32 } from './wasm-heap';
 // Multi-head scaled dot-product attention on projected q, k, v as one kernel, and its gradient as
 // one more. As tfjs ops it is ~12 ops forward (head split and merge, two batched products, scale,
 // mask, softmax) and ~25 backward; in the small models of the loop those calls, not the
-// arithmetic, are the cost. Heads are read in place through strides: q, k, v and the output stay
-// (B·T, D) with head h in columns h·hd … (h+1)·hd; only kᵀ (forward) and vᵀ (backward) are
-// copied, because the product's right operand must have contiguous rows.
+// arithmetic, are the cost. Operands are first copied head-major ((B·T, D) = [B, T, H, hd] →
+// [B, H, T, hd], and kᵀ / vᵀ as [B, D, T]) so that each product is one call over all B·H heads,
+// which the two-thread team can split; results are copied back to (B·T, D).
 //
 // Inputs q (B·Tq, D), k and v (B·Tk, D), optional keyMask (B, Tk) of 1 (attend) / 0 (padding);
 // outputs (B·Tq, D) and the probabilities (B, H, Tq, Tk), kept for the gradient.
@@ -56,6 +57,8 @@ interface Memory {
   product(p: SharedProduct): void;
   /** [outer, rows, cols] → [outer, cols, rows] */
   transpose(src: number, dst: number, outer: number, rows: number, cols: number): void;
+  /** [outer, rows, cols, inner] → [outer, cols, rows, inner] */
+  swap(src: number, dst: number, outer: number, rows: number, cols: number, inner: number): void;
   softmax(p: number, bias: number, rows: number, cols: number, rowsPerBias: number, scale: number): void;
   softmaxGrad(p: number, g: number, rows: number, cols: number, scale: number): void;
 }
@@ -103,11 +106,17 @@ function productJs(f: Float32Array, p: SharedProduct): void {
   }
 }
 
-function transposeJs(f: Float32Array, src: number, dst: number, outer: number, rows: number, cols: number): void {
+/** [outer, rows, cols, inner] -> [outer, cols, rows, inner] */
+function swapJs(f: Float32Array, src: number, dst: number, outer: number, rows: number, cols: number, inner: number): void {
+  const plane = rows * cols * inner;
   for (let o = 0; o < outer; o++) {
-    const s = src + o * rows * cols;
-    const d = dst + o * rows * cols;
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) f[d + c * rows + r] = f[s + r * cols + c];
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const from = src + o * plane + (r * cols + c) * inner;
+        const to = dst + o * plane + (c * rows + r) * inner;
+        for (let i = 0; i < inner; i++) f[to + i] = f[from + i];
+      }
+    }
   }
 }
 
@@ -115,7 +124,8 @@ function transposeJs(f: Float32Array, src: number, dst: number, outer: number, r
 function wasmMemory(backend: BackendWasm): Memory | undefined {
   const gemm = simdGemmFor(backend);
   const softmax = simdSoftmaxFor(backend);
-  if (!gemm || !softmax) return undefined;
+  const copy = simdCopyFor(backend);
+  if (!gemm || !softmax || !copy) return undefined;
   const team = gatedThreads() > 1 ? gemmTeamFor(backend) : undefined;
   const f32 = heapAllF32(backend); // after anything that may allocate (the team's control block)
   return {
@@ -128,6 +138,7 @@ function wasmMemory(backend: BackendWasm): Memory | undefined {
     transpose(src, dst, outer, rows, cols) {
       for (let o = 0; o < outer; o++) gemm.transpose((src + o * rows * cols) * 4, (dst + o * rows * cols) * 4, rows, cols);
     },
+    swap: (src, dst, outer, rows, cols, inner) => copy.swapGroups(src * 4, dst * 4, outer, rows, cols, inner),
     softmax(p, bias, rows, cols, rowsPerBias, scale) {
       if (cols % 4 === 0) softmax.softmaxRows(p * 4, bias * 4, rows, cols, rowsPerBias, scale);
       else softmaxJs(f32, p, bias, rows, cols, rowsPerBias, scale);
@@ -143,17 +154,14 @@ function jsMemory(f32: Float32Array): Memory {
   return {
     f32,
     product: (p) => productJs(f32, p),
-    transpose: (src, dst, outer, rows, cols) => transposeJs(f32, src, dst, outer, rows, cols),
+    transpose: (src, dst, outer, rows, cols) => swapJs(f32, src, dst, outer, rows, cols, 1),
+    swap: (src, dst, outer, rows, cols, inner) => swapJs(f32, src, dst, outer, rows, cols, inner),
     softmax: (p, bias, rows, cols, rowsPerBias, scale) => softmaxJs(f32, p, bias, rows, cols, rowsPerBias, scale),
     softmaxGrad: (p, g, rows, cols, scale) => softmaxGradJs(f32, p, g, rows, cols, scale),
   };
 }
 
-/** Per sample b: the heads of one product, head h at +h·(a/b/c head strides). */
-function perSample(mem: Memory, x: Dims, p: (b: number) => SharedProduct): void {
-  for (let b = 0; b < x.b; b++) mem.product(p(b));
-}
-
+/** Element offsets of the forward pass's tensors; the packed ones are scratch. */
 interface ForwardAt {
   q: number;
   k: number;
@@ -161,18 +169,24 @@ interface ForwardAt {
   bias: number;
   /** Samples per bias row: 1 with a mask, B without (one row of zeros). */
   samplesPerBias: number;
-  kT: number;
   probs: number;
   out: number;
+  /** Scratch, B·T·D each: q and v head-major, kᵀ per sample, the output head-major. */
+  qp: number;
+  kT: number;
+  vp: number;
+  op: number;
 }
 
 function forwardOn(mem: Memory, x: Dims, at: ForwardAt): void {
-  const { h, tq, tk, d, hd } = x;
-  const scores = tq * tk;
-  mem.transpose(at.k, at.kT, x.b, tk, d); // (B, Tk, D) -> (B, D, Tk): head h's kᵀ at rows h·hd…
-  perSample(mem, x, (b) => ({ a: at.q + b * tq * d, b: at.kT + b * d * tk, c: at.probs + b * h * scores, batch: h, sa: hd, sb: hd * tk, sc: scores, m: tq, n: tk, k: hd, ars: d, acs: 1, ldb: tk, ldc: tk }));
-  mem.softmax(at.probs, at.bias, x.b * h * tq, tk, at.samplesPerBias * h * tq, x.scale);
-  perSample(mem, x, (b) => ({ a: at.probs + b * h * scores, b: at.v + b * tk * d, c: at.out + b * tq * d, batch: h, sa: scores, sb: hd, sc: hd, m: tq, n: hd, k: tk, ars: tk, acs: 1, ldb: d, ldc: d }));
+  const { b, h, tq, tk, d, hd } = x;
+  mem.swap(at.q, at.qp, b, tq, h, hd); // (B, Tq, H, hd) -> (B, H, Tq, hd)
+  mem.transpose(at.k, at.kT, b, tk, d); // (B, Tk, D) -> (B, D, Tk) = (B, H, hd, Tk)
+  mem.swap(at.v, at.vp, b, tk, h, hd); // (B, H, Tk, hd)
+  mem.product({ a: at.qp, b: at.kT, c: at.probs, batch: b * h, sa: tq * hd, sb: hd * tk, sc: tq * tk, m: tq, n: tk, k: hd, ars: hd, acs: 1, ldb: tk, ldc: tk });
+  mem.softmax(at.probs, at.bias, b * h * tq, tk, at.samplesPerBias * h * tq, x.scale);
+  mem.product({ a: at.probs, b: at.vp, c: at.op, batch: b * h, sa: tq * tk, sb: tk * hd, sc: tq * hd, m: tq, n: hd, k: tk, ars: tk, acs: 1, ldb: hd, ldc: hd });
+  mem.swap(at.op, at.out, b, h, tq, hd); // (B, H, Tq, hd) -> (B, Tq, H, hd)
 }
 
 interface BackwardAt {
@@ -181,27 +195,39 @@ interface BackwardAt {
   k: number;
   v: number;
   probs: number;
-  vT: number;
-  /** dL/dprobs, then dL/dscores in place. */
-  dp: number;
   dq: number;
   dk: number;
   dv: number;
+  /** Scratch, B·T·D each: dy, q, k head-major, vᵀ per sample, and the three gradients head-major. */
+  dyp: number;
+  qp: number;
+  kp: number;
+  vT: number;
+  dqp: number;
+  dkp: number;
+  dvp: number;
+  /** Scratch like the probabilities: dL/dprobs, then dL/dscores in place. */
+  dp: number;
 }
 
 function backwardOn(mem: Memory, x: Dims, at: BackwardAt): void {
-  const { h, tq, tk, d, hd } = x;
-  const scores = tq * tk;
-  const ofProbs = (base: number, b: number) => base + b * h * scores;
+  const { b, h, tq, tk, d, hd } = x;
+  const heads = b * h;
+  mem.swap(at.dy, at.dyp, b, tq, h, hd);
   // dv = pᵀ·dy
-  perSample(mem, x, (b) => ({ a: ofProbs(at.probs, b), b: at.dy + b * tq * d, c: at.dv + b * tk * d, batch: h, sa: scores, sb: hd, sc: hd, m: tk, n: hd, k: tq, ars: 1, acs: tk, ldb: d, ldc: d }));
+  mem.product({ a: at.probs, b: at.dyp, c: at.dvp, batch: heads, sa: tq * tk, sb: tq * hd, sc: tk * hd, m: tk, n: hd, k: tq, ars: 1, acs: tk, ldb: hd, ldc: hd });
+  mem.swap(at.dvp, at.dv, b, h, tk, hd);
   // dp = dy·vᵀ, then through the softmax and the scale
-  mem.transpose(at.v, at.vT, x.b, tk, d);
-  perSample(mem, x, (b) => ({ a: at.dy + b * tq * d, b: at.vT + b * d * tk, c: ofProbs(at.dp, b), batch: h, sa: hd, sb: hd * tk, sc: scores, m: tq, n: tk, k: hd, ars: d, acs: 1, ldb: tk, ldc: tk }));
-  mem.softmaxGrad(at.probs, at.dp, x.b * h * tq, tk, x.scale);
+  mem.transpose(at.v, at.vT, b, tk, d);
+  mem.product({ a: at.dyp, b: at.vT, c: at.dp, batch: heads, sa: tq * hd, sb: hd * tk, sc: tq * tk, m: tq, n: tk, k: hd, ars: hd, acs: 1, ldb: tk, ldc: tk });
+  mem.softmaxGrad(at.probs, at.dp, heads * tq, tk, x.scale);
   // dq = ds·k, dk = dsᵀ·q
-  perSample(mem, x, (b) => ({ a: ofProbs(at.dp, b), b: at.k + b * tk * d, c: at.dq + b * tq * d, batch: h, sa: scores, sb: hd, sc: hd, m: tq, n: hd, k: tk, ars: tk, acs: 1, ldb: d, ldc: d }));
-  perSample(mem, x, (b) => ({ a: ofProbs(at.dp, b), b: at.q + b * tq * d, c: at.dk + b * tk * d, batch: h, sa: scores, sb: hd, sc: hd, m: tk, n: hd, k: tq, ars: 1, acs: tk, ldb: d, ldc: d }));
+  mem.swap(at.k, at.kp, b, tk, h, hd);
+  mem.product({ a: at.dp, b: at.kp, c: at.dqp, batch: heads, sa: tq * tk, sb: tk * hd, sc: tq * hd, m: tq, n: hd, k: tk, ars: tk, acs: 1, ldb: hd, ldc: hd });
+  mem.swap(at.dqp, at.dq, b, h, tq, hd);
+  mem.swap(at.q, at.qp, b, tq, h, hd);
+  mem.product({ a: at.dp, b: at.qp, c: at.dkp, batch: heads, sa: tq * tk, sb: tq * hd, sc: tk * hd, m: tk, n: hd, k: tq, ars: 1, acs: tk, ldb: hd, ldc: hd });
+  mem.swap(at.dkp, at.dk, b, h, tk, hd);
 }
 
 /**
@@ -246,10 +272,11 @@ const forward: KernelFunc = ({ inputs, backend, attrs }) => {
   const x = dimsOf(q, k, attrs as unknown as AttentionAttrs);
   const biasRows = keyMask ? x.b : 1;
   const ins = keyMask ? [q, k, v, keyMask] : [q, k, v];
-  return onMemory(backend, ins, [[x.b * x.tq, x.d], [x.b, x.h, x.tq, x.tk]], [x.b * x.tk * x.d, biasRows * x.tk], (mem, [qAt, kAt, vAt, maskAt], [out, probs], [kT, bias]) => {
+  const [qSize, kSize] = [x.b * x.tq * x.d, x.b * x.tk * x.d];
+  return onMemory(backend, ins, [[x.b * x.tq, x.d], [x.b, x.h, x.tq, x.tk]], [biasRows * x.tk, qSize, kSize, kSize, qSize], (mem, [qAt, kAt, vAt, maskAt], [out, probs], [bias, qp, kT, vp, op]) => {
     const f = mem.f32;
     for (let i = 0; i < biasRows * x.tk; i++) f[bias + i] = keyMask ? (1 - f[maskAt + i]) * MASKED : 0;
-    forwardOn(mem, x, { q: qAt, k: kAt, v: vAt, bias, samplesPerBias: keyMask ? 1 : x.b, kT, probs, out });
+    forwardOn(mem, x, { q: qAt, k: kAt, v: vAt, bias, samplesPerBias: keyMask ? 1 : x.b, probs, out, qp, kT, vp, op });
   });
 };
 
@@ -257,8 +284,10 @@ const forward: KernelFunc = ({ inputs, backend, attrs }) => {
 const backward: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, q, k, v, probs } = inputs as { dy: TensorInfo; q: TensorInfo; k: TensorInfo; v: TensorInfo; probs: TensorInfo };
   const x = dimsOf(q, k, attrs as unknown as AttentionAttrs);
-  return onMemory(backend, [dy, q, k, v, probs], [[...q.shape], [...k.shape], [...v.shape]], [x.b * x.tk * x.d, x.b * x.h * x.tq * x.tk], (mem, [dyAt, qAt, kAt, vAt, probsAt], [dq, dk, dv], [vT, dp]) => {
-    backwardOn(mem, x, { dy: dyAt, q: qAt, k: kAt, v: vAt, probs: probsAt, vT, dp, dq, dk, dv });
+  const [qSize, kSize] = [x.b * x.tq * x.d, x.b * x.tk * x.d];
+  const scratch = [qSize, qSize, kSize, kSize, qSize, kSize, kSize, x.b * x.h * x.tq * x.tk];
+  return onMemory(backend, [dy, q, k, v, probs], [[...q.shape], [...k.shape], [...v.shape]], scratch, (mem, [dyAt, qAt, kAt, vAt, probsAt], [dq, dk, dv], [dyp, qp, kp, vT, dqp, dkp, dvp, dp]) => {
+    backwardOn(mem, x, { dy: dyAt, q: qAt, k: kAt, v: vAt, probs: probsAt, dq, dk, dv, dyp, qp, kp, vT, dqp, dkp, dvp, dp });
   });
 };
 
@@ -325,6 +354,11 @@ export function multiHeadAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2
     probs.dispose();
     return out as tf.Tensor2D;
   }
+  return multiHeadAttentionOps(q, k, v, batch, heads, keyMask);
+}
+
+/** multiHeadAttention as tfjs ops (the path on backends without the kernel, and the benchmark's baseline). */
+export function multiHeadAttentionOps(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, batch: number, heads: number, keyMask?: tf.Tensor2D): tf.Tensor2D {
   const probs = attentionProbabilities(q, k, batch, heads, keyMask); // (B, H, Tq, Tk)
   const out = tf.matMul(probs, splitHeads(v, batch, heads)) as tf.Tensor4D; // (B, H, Tq, hd)
   const [b, h, t, hd] = out.shape;

@@ -12,7 +12,7 @@ export const GELU_SLOPE = 1.702;
 /** σ(1.702·x) of local x into local s; the exponent is capped at 80 so σ stays a normal float. */
 function sigmoid4(x: number, s: number, n: number, r: number, keep: number): Code {
   return [
-    ...op.get(x), ...op.f32x4Const(-GELU_SLOPE), ...op.f32x4Mul, ...op.f32x4Const(80), ...op.f32x4Min, ...op.set(s),
+    ...op.get(x), ...op.f32x4Const(-GELU_SLOPE), ...op.f32x4Mul, ...op.f32x4Const(80), ...op.f32x4Pmin, ...op.set(s),
     ...exp4(s, n, r, keep), ...op.set(s),
     ...op.f32x4Const(1), ...op.f32x4Const(1), ...op.get(s), ...op.f32x4Add, ...op.f32x4Div, ...op.set(s),
   ];

@@ -8,6 +8,8 @@ import { kernelModule } from './kernel-module';
 //   softmaxGradRows(p, g, rows, cols, scale):  g = p ⊙ (g − Σ g⊙p) · scale
 
 const EXP_MIN = -87;
+/** 1.5·2^23: float addition rounds to an integer and keeps it in the low bits. */
+const ROUNDER = 12582912;
 
 /**
  * exp on four lanes (Cephes expf: 2^n · polynomial, relative error ~2e-7). Inputs at or below −87
@@ -21,13 +23,16 @@ export function exp4(x: number, n: number, r: number, keep: number): Code {
   horner.push(op.f32x4Const(poly[poly.length - 1]), op.f32x4Add); // then ·r² + r + 1
   return [
     ...op.get(x), ...op.f32x4Const(EXP_MIN), ...op.f32x4Gt, ...op.set(keep),
-    ...op.get(x), ...op.f32x4Const(EXP_MIN), ...op.f32x4Max, ...op.set(x),
-    ...op.get(x), ...op.f32x4Const(Math.LOG2E), ...op.f32x4Mul, ...op.f32x4Nearest, ...op.set(n),
+    ...op.get(x), ...op.f32x4Const(EXP_MIN), ...op.f32x4Pmax, ...op.set(x),
+    // n = round(x·log2 e): adding 1.5·2^23 leaves the rounded integer in the low mantissa bits
+    ...op.get(x), ...op.f32x4Const(Math.LOG2E), ...op.f32x4Mul, ...op.f32x4Const(ROUNDER), ...op.f32x4Add, ...op.set(n),
     // r = x − n·ln2 in two parts, so r keeps its precision
-    ...op.get(x), ...op.get(n), ...op.f32x4Const(0.693359375), ...op.f32x4Mul, ...op.f32x4Sub, ...op.get(n), ...op.f32x4Const(-2.12194440e-4), ...op.f32x4Mul, ...op.f32x4Sub, ...op.set(r),
+    ...op.get(x),
+    ...op.get(n), ...op.f32x4Const(ROUNDER), ...op.f32x4Sub, ...op.tee(r), ...op.f32x4Const(0.693359375), ...op.f32x4Mul, ...op.f32x4Sub,
+    ...op.get(r), ...op.f32x4Const(-2.12194440e-4), ...op.f32x4Mul, ...op.f32x4Sub, ...op.set(r),
     ...horner.flat(), ...op.get(r), ...op.get(r), ...op.f32x4Mul, ...op.f32x4Mul, ...op.get(r), ...op.f32x4Add, ...op.f32x4Const(1), ...op.f32x4Add,
-    // × 2^n by adding n to the exponent bits
-    ...op.get(n), ...op.i32x4TruncSatF32x4, ...op.i32(23), ...op.i32x4Shl, ...op.i32x4Add,
+    // × 2^n: n's bits shifted into the exponent field (the rounder's own bits shift out)
+    ...op.get(n), ...op.i32(23), ...op.i32x4Shl, ...op.i32x4Add,
     ...op.get(keep), ...op.v128And,
   ];
 }
@@ -66,7 +71,7 @@ const softmaxRows: FunctionDef = {
       overRow(S.d, S.bytes,
         at(S.pr, S.d), op.v128Load(), op.get(S.scalev), op.f32x4Mul, at(S.pb, S.d), op.v128Load(), op.f32x4Add, op.set(S.x),
         at(S.pr, S.d), op.get(S.x), op.v128Store(),
-        op.get(S.mx), op.get(S.x), op.f32x4Max, op.set(S.mx),
+        op.get(S.mx), op.get(S.x), op.f32x4Pmax, op.set(S.mx),
       ),
       lanes(S.mx, op.f32Max), op.f32x4Splat, op.set(S.mx),
       op.f32x4Const(0), op.set(S.sum),

@@ -80,8 +80,10 @@ export const op = {
   f32x4Div: simd(0xe7),
   f32x4Sqrt: simd(0xe3),
   f32x4ExtractLane: (lane: number): Code => simd(0x1f, lane),
-  f32x4Max: simd(0xe9),
-  f32x4Min: simd(0xe8),
+  /** b > a ? b : a — one instruction (f32x4.max must order −0/+0 and NaNs, which costs several). */
+  f32x4Pmax: simd(0xeb),
+  /** b < a ? b : a */
+  f32x4Pmin: simd(0xea),
   /** Lane-wise a > b as all-ones / all-zeros masks. */
   f32x4Gt: simd(0x44),
   v128And: simd(0x4e),
