@@ -1,13 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
-import { gelu, initBackend, linear, multiHeadAttention, multiHeadAttentionOps, shutdownBackend } from '@forge/ml';
+import { gelu, GELU_SLOPE, initBackend, linear, multiHeadAttention, multiHeadAttentionOps, shutdownBackend } from '@forge/ml';
 import { BenchOptions, BenchRow, compared, median } from './harness';
 
 // The fused layer kernels (attention, dense, GELU; forward and backward) against the same layers
 // as tfjs ops (the baseline), on the production backend (wasm, native GEMM when installed), at
 // the shapes of the loop's demo models. Runs alternate between the two; passes/s are medians.
-
-const GELU_SLOPE = 1.702;
 
 interface Case {
   name: string;

@@ -26,6 +26,35 @@ function unavailable(reason: string): Error {
   });
 }
 
+/**
+ * The OpenBLAS kernel family for this CPU, from its flags. OpenBLAS 0.3.21 (Debian 12) recognises
+ * CPUs by model number and falls back to its generic Prescott (SSE3) kernels on ones it does not
+ * know, such as a VM's "Intel Xeon Processor": 16 instead of ~120 GFLOP/s on one core, a baseline
+ * that would flatter every ratio measured against it. Undefined when no better family applies.
+ */
+export function openBlasCoreType(cpuinfo: string): string | undefined {
+  const flagsLine = cpuinfo.split('\n').find((l) => /^(flags|Features)\s*:/.test(l));
+  if (!flagsLine) return undefined;
+  const flags = new Set(flagsLine.split(':')[1].trim().split(/\s+/));
+  if (['avx512f', 'avx512bw', 'avx512vl', 'avx512dq', 'avx512cd'].every((f) => flags.has(f))) return 'SkylakeX';
+  if (['avx2', 'fma'].every((f) => flags.has(f))) return 'Haswell';
+  return undefined;
+}
+
+/** The native program's environment: its thread count, and the kernel family unless OPENBLAS_CORETYPE is set. */
+export function nativeEnv(threads: number, env: NodeJS.ProcessEnv = process.env, cpuinfo = readCpuinfo()): NodeJS.ProcessEnv {
+  const coreType = env.OPENBLAS_CORETYPE === undefined ? openBlasCoreType(cpuinfo) : undefined;
+  return { ...env, OPENBLAS_NUM_THREADS: String(threads), ...(coreType ? { OPENBLAS_CORETYPE: coreType } : {}) };
+}
+
+function readCpuinfo(): string {
+  try {
+    return fs.readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 /** Path of the compiled program, compiling it if this source has not been built yet. */
 export function nativeSgemmBinary(): string {
   const source = fs.readFileSync(SOURCE);
@@ -47,10 +76,7 @@ export function nativeSgemmBinary(): string {
 /** Measures C[M,N] = A[M,K]·B[K,N] with OpenBLAS on `threads` threads; median GFLOP/s of `runs`. */
 export function measureNativeSgemm(m: number, n: number, k: number, threads: number, runs = 5): NativeSgemmResult {
   const binary = nativeSgemmBinary();
-  const out = execFileSync(binary, [m, n, k, threads, runs].map(String), {
-    encoding: 'utf8',
-    env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads) },
-  });
+  const out = execFileSync(binary, [m, n, k, threads, runs].map(String), { encoding: 'utf8', env: nativeEnv(threads) });
   const parsed = JSON.parse(out.trim()) as NativeSgemmResult;
   return { m: parsed.m, n: parsed.n, k: parsed.k, threads: parsed.threads, gflops: parsed.gflops };
 }
@@ -82,7 +108,7 @@ export function measureNativeProducts(products: readonly NativeProduct[], thread
   const out = execFileSync(nativeSgemmBinary(), ['--list', String(threads), String(options.runs ?? 3), String(options.minMs ?? 20)], {
     input,
     encoding: 'utf8',
-    env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads) },
+    env: nativeEnv(threads),
   });
   const lines = out.trim().split('\n');
   if (lines.length !== products.length) throw new Error(`native SGEMM printed ${lines.length} results for ${products.length} products`);

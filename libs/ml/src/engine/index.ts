@@ -13,3 +13,4 @@ export { gatedAdd } from './kernels/fused-gate';
 export { attentionProbabilities, multiHeadAttention, multiHeadAttentionOps } from './kernels/fused-attention';
 export { linear } from './kernels/fused-dense';
 export { gelu } from './kernels/fused-gelu';
+export { GELU_SLOPE } from './kernels/simd-gelu';

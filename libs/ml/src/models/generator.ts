@@ -4,7 +4,7 @@ import { CosineSchedule } from './schedule';
 import { DitConfig, DitContext, DitPreset, DIT_PRESETS, createDitParams, ditForward, validateDitConfig } from './dit';
 import { TextEncoder } from './text-encoder';
 import { Rng } from './random';
-import { externalSampler } from '../onnx/sampler-choice';
+import { externalSampler, releaseExternalSampler } from '../onnx/sampler-choice';
 
 export interface GeneratorConfig {
   dit: DitConfig;
@@ -247,6 +247,7 @@ export class Generator {
   }
 
   dispose(): void {
+    releaseExternalSampler(this);
     this.store.dispose();
     this.ema.dispose();
   }

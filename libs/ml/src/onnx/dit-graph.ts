@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DitConfig, validateDitConfig } from '../models/dit';
 import { ParamStore } from '../models/params';
+import { GELU_SLOPE } from '../engine';
 import { GraphBuilder } from './graph-builder';
 import { encodeModel, OnnxGraph, ONNX_FLOAT } from './protobuf-writer';
 
@@ -82,7 +83,7 @@ function ditBlock(k: Ctx, name: string, h: string, siluCond: string, tokens: str
   h = gatedResidual(k, h, attention(k, `${name}/self`, x, x), g1); // (B, N, D)
   h = gatedResidual(k, h, attention(k, `${name}/cross`, modulate(k, h, sh2, sc2), tokens, keyBias), g2); // (B, N, D)
   x = modulate(k, h, sh3, sc3);
-  const mlp = dense(k, `${name}/mlp/fc2`, sigmoidGate(k, dense(k, `${name}/mlp/fc1`, x), 1.702)); // (B, N, hidden) -> (B, N, D)
+  const mlp = dense(k, `${name}/mlp/fc2`, sigmoidGate(k, dense(k, `${name}/mlp/fc1`, x), GELU_SLOPE)); // (B, N, hidden) -> (B, N, D)
   return gatedResidual(k, h, mlp, g3); // (B, N, D)
 }
 

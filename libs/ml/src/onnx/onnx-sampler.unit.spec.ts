@@ -9,7 +9,7 @@ import { WordPieceTokenizer } from '../models/tokenizer';
 import { DitOnnxFeeds, DitOnnxSession } from './dit-session';
 import { OnnxSampler } from './onnx-sampler';
 import { ortAvailable } from './ort';
-import { samplerChoice } from './sampler-choice';
+import { externalSampler, samplerChoice } from './sampler-choice';
 
 const available = ortAvailable();
 if (!available) console.log('ONNX sampler tests skipped: onnxruntime-node cannot be required (optional dependency not installed)');
@@ -176,5 +176,17 @@ describeOrt('OnnxSampler', () => {
     expect(maxAbsDiff(viaHook.images.dataSync(), direct.images.dataSync())).toBe(0);
     tf.dispose([viaHook.images, direct.images]);
     expect(() => sampler.sample({ ...options, prompts: [] })).toThrow(/no prompts/);
+  });
+
+  it('Generator.dispose frees the ORT sessions of the sampler it used', () => {
+    const own = new Generator(generatorConfig('tiny', 16), text, 3);
+    const used = withSampler('onnx', () => {
+      own.sample({ prompts, seed: 1, steps: 2 }).images.dispose();
+      return externalSampler(own);
+    });
+    const release = jest.spyOn(used as OnnxSampler, 'release');
+    own.dispose();
+    expect(release).toHaveBeenCalledTimes(1);
+    expect(withSampler('onnx', () => externalSampler(own))).not.toBe(used);
   });
 });

@@ -40,3 +40,9 @@ export function externalSampler(generator: Generator): OnnxSampler | undefined {
   announce('onnx', `DiT on ${loadOrt().version}, ${samplingSessionOptions().intraOpNumThreads} threads; FORGE_SAMPLER=tfjs for the tfjs loop`);
   return sampler;
 }
+
+/** Frees the ORT sessions of this generator's sampler, if it has one (Generator.dispose calls it). */
+export function releaseExternalSampler(generator: Generator): void {
+  samplers.get(generator)?.release();
+  samplers.delete(generator);
+}
