@@ -1,14 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getKernel, KernelConfig, KernelFunc, registerGradient, registerKernel, TensorInfo } from '@tensorflow/tfjs-core';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { gatedThreads } from '../thread-gate';
-import { TEAM_MIN_MACS } from './batch-mat-mul';
-import { gemmTeamFor, runOnTeam, SharedProduct, teamReady } from './gemm-team';
-import { AnyBackend, valuesOf } from './js-kernel';
-import { simdCopyFor } from './simd-copy';
-import { simdGemmFor } from './simd-gemm';
-import { simdSoftmaxFor } from './simd-softmax';
-import { dataOf, heapAllF32 } from './wasm-heap';
+import { Memory, onMemory } from './attention-memory';
 
 // Multi-head scaled dot-product attention on projected q, k, v as one kernel, and its gradient as
 // one more. As tfjs ops it is ~12 ops forward (head split and merge, two batched products, scale,
@@ -45,120 +37,6 @@ function dimsOf(q: TensorInfo, k: TensorInfo, { batch, heads }: AttentionAttrs):
   const d = q.shape[1];
   const hd = d / heads;
   return { b: batch, h: heads, tq: q.shape[0] / batch, tk: k.shape[0] / batch, d, hd, scale: 1 / Math.sqrt(hd) };
-}
-
-/**
- * Where the algorithm runs: one Float32Array addressed by element offsets (the wasm heap, or an
- * arena of copies on the cpu backend) and the three primitives it needs on it.
- */
-interface Memory {
-  f32: Float32Array;
-  /** `batch` products C = op(A)·B, A read through strides (see SharedProduct); offsets in elements. */
-  product(p: SharedProduct): void;
-  /** [outer, rows, cols] → [outer, cols, rows] */
-  transpose(src: number, dst: number, outer: number, rows: number, cols: number): void;
-  /** [outer, rows, cols, inner] → [outer, cols, rows, inner] */
-  swap(src: number, dst: number, outer: number, rows: number, cols: number, inner: number): void;
-  softmax(p: number, bias: number, rows: number, cols: number, rowsPerBias: number, scale: number): void;
-  softmaxGrad(p: number, g: number, rows: number, cols: number, scale: number): void;
-}
-
-function softmaxJs(f: Float32Array, p: number, bias: number, rows: number, cols: number, rowsPerBias: number, scale: number): void {
-  for (let r = 0; r < rows; r++) {
-    const row = p + r * cols;
-    const biasRow = bias + Math.floor(r / rowsPerBias) * cols;
-    let max = -Infinity;
-    for (let j = 0; j < cols; j++) {
-      const x = f[row + j] * scale + f[biasRow + j];
-      f[row + j] = x;
-      if (x > max) max = x;
-    }
-    let sum = 0;
-    for (let j = 0; j < cols; j++) {
-      const e = Math.exp(f[row + j] - max);
-      f[row + j] = e;
-      sum += e;
-    }
-    for (let j = 0; j < cols; j++) f[row + j] /= sum;
-  }
-}
-
-function softmaxGradJs(f: Float32Array, p: number, g: number, rows: number, cols: number, scale: number): void {
-  for (let r = 0; r < rows; r++) {
-    let dot = 0;
-    for (let j = 0; j < cols; j++) dot += f[g + r * cols + j] * f[p + r * cols + j];
-    for (let j = 0; j < cols; j++) f[g + r * cols + j] = f[p + r * cols + j] * (f[g + r * cols + j] - dot) * scale;
-  }
-}
-
-function productJs(f: Float32Array, p: SharedProduct): void {
-  for (let t = 0; t < p.batch; t++) {
-    const a = p.a + t * p.sa;
-    const b = p.b + t * p.sb;
-    const c = p.c + t * p.sc;
-    for (let i = 0; i < p.m; i++) {
-      for (let j = 0; j < p.n; j++) {
-        let s = 0;
-        for (let k = 0; k < p.k; k++) s += f[a + i * p.ars + k * p.acs] * f[b + k * p.ldb + j];
-        f[c + i * p.ldc + j] = s;
-      }
-    }
-  }
-}
-
-/** [outer, rows, cols, inner] -> [outer, cols, rows, inner] */
-function swapJs(f: Float32Array, src: number, dst: number, outer: number, rows: number, cols: number, inner: number): void {
-  const plane = rows * cols * inner;
-  for (let o = 0; o < outer; o++) {
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) {
-        const from = src + o * plane + (r * cols + c) * inner;
-        const to = dst + o * plane + (c * rows + r) * inner;
-        for (let i = 0; i < inner; i++) f[to + i] = f[from + i];
-      }
-    }
-  }
-}
-
-/** The wasm heap with our SIMD kernels; undefined when they cannot be built here. */
-function wasmMemory(backend: BackendWasm): Memory | undefined {
-  const gemm = simdGemmFor(backend);
-  const softmax = simdSoftmaxFor(backend);
-  const copy = simdCopyFor(backend);
-  if (!gemm || !softmax || !copy) return undefined;
-  const team = gatedThreads() > 1 ? gemmTeamFor(backend) : undefined;
-  const f32 = heapAllF32(backend); // after anything that may allocate (the team's control block)
-  return {
-    f32,
-    product(p) {
-      const bytes = { ...p, a: p.a * 4, b: p.b * 4, c: p.c * 4 };
-      if (team && p.batch * p.m * p.n * p.k >= TEAM_MIN_MACS && teamReady(team)) runOnTeam(team, bytes);
-      else gemm.gemmBatched(bytes.a, bytes.b, bytes.c, p.batch, p.sa, p.sb, p.sc, p.m, p.n, p.k, p.ars, p.acs, p.ldb, p.ldc, 0, 0);
-    },
-    transpose(src, dst, outer, rows, cols) {
-      for (let o = 0; o < outer; o++) gemm.transpose((src + o * rows * cols) * 4, (dst + o * rows * cols) * 4, rows, cols);
-    },
-    swap: (src, dst, outer, rows, cols, inner) => copy.swapGroups(src * 4, dst * 4, outer, rows, cols, inner),
-    softmax(p, bias, rows, cols, rowsPerBias, scale) {
-      if (cols % 4 === 0) softmax.softmaxRows(p * 4, bias * 4, rows, cols, rowsPerBias, scale);
-      else softmaxJs(f32, p, bias, rows, cols, rowsPerBias, scale);
-    },
-    softmaxGrad(p, g, rows, cols, scale) {
-      if (cols % 4 === 0) softmax.softmaxGradRows(p * 4, g * 4, rows, cols, scale);
-      else softmaxGradJs(f32, p, g, rows, cols, scale);
-    },
-  };
-}
-
-function jsMemory(f32: Float32Array): Memory {
-  return {
-    f32,
-    product: (p) => productJs(f32, p),
-    transpose: (src, dst, outer, rows, cols) => swapJs(f32, src, dst, outer, rows, cols, 1),
-    swap: (src, dst, outer, rows, cols, inner) => swapJs(f32, src, dst, outer, rows, cols, inner),
-    softmax: (p, bias, rows, cols, rowsPerBias, scale) => softmaxJs(f32, p, bias, rows, cols, rowsPerBias, scale),
-    softmaxGrad: (p, g, rows, cols, scale) => softmaxGradJs(f32, p, g, rows, cols, scale),
-  };
 }
 
 /** Element offsets of the forward pass's tensors; the packed ones are scratch. */
@@ -228,43 +106,6 @@ function backwardOn(mem: Memory, x: Dims, at: BackwardAt): void {
   mem.swap(at.q, at.qp, b, tq, h, hd);
   mem.product({ a: at.dp, b: at.qp, c: at.dkp, batch: heads, sa: tq * tk, sb: tq * hd, sc: tk * hd, m: tk, n: hd, k: tq, ars: 1, acs: tk, ldb: hd, ldc: hd });
   mem.swap(at.dkp, at.dk, b, h, tk, hd);
-}
-
-/**
- * Runs `run` with every tensor (inputs, outputs, scratch) at an element offset of one memory:
- * the wasm heap in place, or on cpu an arena the inputs are copied into and the outputs out of.
- */
-function onMemory(backend: unknown, inputs: TensorInfo[], outputShapes: number[][], scratchSizes: number[], run: (mem: Memory, inputAt: number[], outputAt: number[], scratchAt: number[]) => void): TensorInfo[] {
-  const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-  const any = backend as AnyBackend;
-  if (any.wasm) {
-    const wasm = backend as BackendWasm;
-    const outputs = outputShapes.map((s) => wasm.makeOutput(s, 'float32'));
-    const scratch = scratchSizes.map((n) => wasm.makeOutput([Math.max(n, 1)], 'float32'));
-    try {
-      const mem = wasmMemory(wasm);
-      if (mem) {
-        const at = (t: TensorInfo) => dataOf(wasm, t).memoryOffset >> 2;
-        run(mem, inputs.map(at), outputs.map(at), scratch.map(at));
-        return outputs;
-      }
-      // No SIMD module: the JS loops on the heap itself.
-      const f32 = heapAllF32(wasm);
-      const at = (t: TensorInfo) => dataOf(wasm, t).memoryOffset >> 2;
-      run(jsMemory(f32), inputs.map(at), outputs.map(at), scratch.map(at));
-      return outputs;
-    } finally {
-      for (const t of scratch) wasm.disposeData(t.dataId);
-    }
-  }
-  if (!any.makeTensorInfo) throw new Error('fused attention needs the wasm or cpu backend');
-  const sizes = [...inputs.map((t) => size(t.shape)), ...outputShapes.map(size), ...scratchSizes];
-  const offsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
-  const arena = new Float32Array(sizes.reduce((a, b) => a + b, 0));
-  inputs.forEach((t, i) => arena.set(valuesOf(any, t), offsets[i]));
-  const outAt = offsets.slice(inputs.length, inputs.length + outputShapes.length);
-  run(jsMemory(arena), offsets.slice(0, inputs.length), outAt, offsets.slice(inputs.length + outputShapes.length));
-  return outputShapes.map((s, i) => (any.makeTensorInfo as NonNullable<AnyBackend['makeTensorInfo']>)(s, 'float32', arena.slice(outAt[i], outAt[i] + size(s))));
 }
 
 const forward: KernelFunc = ({ inputs, backend, attrs }) => {
