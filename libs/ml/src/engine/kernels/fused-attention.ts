@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { getKernel, KernelConfig, KernelFunc, registerGradient, registerKernel, TensorInfo } from '@tensorflow/tfjs-core';
+import { getKernel, KernelFunc, registerGradient, TensorInfo } from '@tensorflow/tfjs-core';
+import { registerOnWasmAndCpu } from './js-kernel';
 import { Memory, onMemory } from './attention-memory';
 
 // Multi-head scaled dot-product attention on projected q, k, v as one kernel, and its gradient as
@@ -134,13 +135,7 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
 
 /** Registers the kernels for wasm and cpu and the gradient (idempotent). */
 export function registerFusedAttentionKernels(): void {
-  for (const backendName of ['wasm', 'cpu']) {
-    const configs: KernelConfig[] = [
-      { kernelName: ATTENTION, backendName, kernelFunc: forward },
-      { kernelName: ATTENTION_GRAD, backendName, kernelFunc: backward },
-    ];
-    for (const config of configs) if (!getKernel(config.kernelName, backendName)) registerKernel(config);
-  }
+  registerOnWasmAndCpu({ [ATTENTION]: forward, [ATTENTION_GRAD]: backward });
   if (!tf.getGradient(ATTENTION)) {
     registerGradient({
       kernelName: ATTENTION,

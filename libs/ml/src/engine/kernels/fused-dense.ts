@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchMatMul, getKernel, KernelConfig, KernelFunc, NamedAttrMap, registerGradient, registerKernel, Sum, TensorInfo } from '@tensorflow/tfjs-core';
+import { BatchMatMul, getKernel, KernelFunc, NamedAttrMap, registerGradient, Sum, TensorInfo } from '@tensorflow/tfjs-core';
+import { registerOnWasmAndCpu } from './js-kernel';
 
 // A dense layer x·w + b as one kernel, and its gradient (dx = dy·wᵀ, dw = xᵀ·dy, db = Σ dy) as
 // one more. As tfjs ops that is 2 calls forward and 4–5 backward (two products, the bias sum,
@@ -18,7 +19,8 @@ function kernelOf(backendName: string, name: string): KernelFunc {
   return kernel.kernelFunc;
 }
 
-function configs(backendName: string): KernelConfig[] {
+/** The two kernels for one backend, running its own BatchMatMul, Add and Sum. */
+function kernelsFor(backendName: string): Record<string, KernelFunc> {
   const call = (name: string, backend: unknown, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}) =>
     kernelOf(backendName, name)({ inputs, backend: backend as never, attrs }) as TensorInfo;
   const forward: KernelFunc = ({ inputs, backend }) => {
@@ -38,17 +40,12 @@ function configs(backendName: string): KernelConfig[] {
       call(Sum, backend, { x: dy }, { axis: [0], keepDims: false }),
     ];
   };
-  return [
-    { kernelName: DENSE, backendName, kernelFunc: forward },
-    { kernelName: DENSE_GRAD, backendName, kernelFunc: backward },
-  ];
+  return { [DENSE]: forward, [DENSE_GRAD]: backward };
 }
 
 /** Registers the kernels for wasm and cpu and the gradient (idempotent). */
 export function registerFusedDenseKernels(): void {
-  for (const backendName of ['wasm', 'cpu']) {
-    for (const config of configs(backendName)) if (!getKernel(config.kernelName, backendName)) registerKernel(config);
-  }
+  registerOnWasmAndCpu(kernelsFor);
   if (!tf.getGradient(DENSE)) {
     registerGradient({
       kernelName: DENSE,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { getKernel, KernelConfig, KernelFunc, registerGradient, registerKernel, TensorInfo } from '@tensorflow/tfjs-core';
+import { getKernel, KernelFunc, registerGradient, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { AnyBackend, withOutputs } from './js-kernel';
+import { AnyBackend, registerOnWasmAndCpu, withOutputs } from './js-kernel';
 import { simdNormFor } from './simd-norm';
 import { dataOf } from './wasm-heap';
 
@@ -70,13 +70,7 @@ const backward: KernelFunc = ({ inputs, backend }) => {
 
 /** Registers the kernels for wasm and cpu and the gradient (idempotent). */
 export function registerFusedGateKernels(): void {
-  for (const backendName of ['wasm', 'cpu']) {
-    const configs: KernelConfig[] = [
-      { kernelName: GATED_ADD, backendName, kernelFunc: forward },
-      { kernelName: GATED_ADD_GRAD, backendName, kernelFunc: backward },
-    ];
-    for (const config of configs) if (!getKernel(config.kernelName, backendName)) registerKernel(config);
-  }
+  registerOnWasmAndCpu({ [GATED_ADD]: forward, [GATED_ADD_GRAD]: backward });
   if (!tf.getGradient(GATED_ADD)) {
     registerGradient({
       kernelName: GATED_ADD,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { getKernel, KernelConfig, KernelFunc, registerGradient, registerKernel, TensorInfo } from '@tensorflow/tfjs-core';
+import { getKernel, KernelFunc, registerGradient, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { AnyBackend, withOutputs } from './js-kernel';
+import { AnyBackend, registerOnWasmAndCpu, withOutputs } from './js-kernel';
 import { GELU_SLOPE, simdGeluFor } from './simd-gelu';
 import { dataOf } from './wasm-heap';
 
@@ -53,13 +53,7 @@ const backward: KernelFunc = ({ inputs, backend }) => {
 
 /** Registers the kernels for wasm and cpu and the gradient (idempotent). */
 export function registerFusedGeluKernels(): void {
-  for (const backendName of ['wasm', 'cpu']) {
-    const configs: KernelConfig[] = [
-      { kernelName: GELU, backendName, kernelFunc: forward },
-      { kernelName: GELU_GRAD, backendName, kernelFunc: backward },
-    ];
-    for (const config of configs) if (!getKernel(config.kernelName, backendName)) registerKernel(config);
-  }
+  registerOnWasmAndCpu({ [GELU]: forward, [GELU_GRAD]: backward });
   if (!tf.getGradient(GELU)) {
     registerGradient({
       kernelName: GELU,

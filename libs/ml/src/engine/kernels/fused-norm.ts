@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { getKernel, KernelConfig, KernelFunc, registerGradient, registerKernel, TensorInfo } from '@tensorflow/tfjs-core';
+import { getKernel, KernelFunc, registerGradient, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { AnyBackend, withOutputs } from './js-kernel';
+import { AnyBackend, registerOnWasmAndCpu, withOutputs } from './js-kernel';
 import { simdNormFor } from './simd-norm';
 import { dataOf } from './wasm-heap';
 
@@ -110,13 +110,7 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
 
 /** Registers the kernels for wasm and cpu and the gradient (idempotent). */
 export function registerFusedNormKernels(): void {
-  for (const backendName of ['wasm', 'cpu']) {
-    const configs: KernelConfig[] = [
-      { kernelName: NORM_AFFINE, backendName, kernelFunc: forward },
-      { kernelName: NORM_AFFINE_GRAD, backendName, kernelFunc: backward },
-    ];
-    for (const config of configs) if (!getKernel(config.kernelName, backendName)) registerKernel(config);
-  }
+  registerOnWasmAndCpu({ [NORM_AFFINE]: forward, [NORM_AFFINE_GRAD]: backward });
   if (!tf.getGradient(NORM_AFFINE)) {
     registerGradient({
       kernelName: NORM_AFFINE,

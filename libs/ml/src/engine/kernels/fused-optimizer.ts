@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { getKernel, KernelConfig, KernelFunc, registerKernel, TensorInfo, util } from '@tensorflow/tfjs-core';
+import { getKernel, KernelFunc, TensorInfo, util } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { AnyBackend, withOutputs } from './js-kernel';
+import { AnyBackend, registerOnWasmAndCpu, withOutputs } from './js-kernel';
 import { simdOptimFor } from './simd-optim';
 import { dataOf } from './wasm-heap';
 
@@ -117,13 +117,7 @@ const emaUpdate: KernelFunc = ({ inputs, backend, attrs }) => {
 
 /** Registers both kernels for the wasm and cpu backends (idempotent). */
 export function registerFusedOptimizerKernels(): void {
-  for (const backendName of ['wasm', 'cpu']) {
-    const configs: KernelConfig[] = [
-      { kernelName: ADAM_STEP, backendName, kernelFunc: adamStep },
-      { kernelName: EMA_UPDATE, backendName, kernelFunc: emaUpdate },
-    ];
-    for (const config of configs) if (!getKernel(config.kernelName, backendName)) registerKernel(config);
-  }
+  registerOnWasmAndCpu({ [ADAM_STEP]: adamStep, [EMA_UPDATE]: emaUpdate });
 }
 
 /** True when the running backend has the fused kernels. */

@@ -1,4 +1,4 @@
-import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { getKernel, KernelFunc, registerKernel, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 // Kernels written in JS over tensor memory, for the backends that keep tensors where JS can see
@@ -43,3 +43,14 @@ export function withOutputs(backend: AnyBackend, inputs: TensorInfo[], shapes: n
   return shapes.map((s, i) => (backend.makeTensorInfo as NonNullable<AnyBackend['makeTensorInfo']>)(s, 'float32', values[i]));
 }
 
+
+/**
+ * Registers our kernels for the wasm and cpu backends (the cpu ones are the JS reference the
+ * parity tests compare against), leaving any already registered: idempotent.
+ */
+export function registerOnWasmAndCpu(kernels: Record<string, KernelFunc> | ((backendName: string) => Record<string, KernelFunc>)): void {
+  for (const backendName of ['wasm', 'cpu']) {
+    const funcs = typeof kernels === 'function' ? kernels(backendName) : kernels;
+    for (const [kernelName, kernelFunc] of Object.entries(funcs)) if (!getKernel(kernelName, backendName)) registerKernel({ kernelName, backendName, kernelFunc });
+  }
+}
