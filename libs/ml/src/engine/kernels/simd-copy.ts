@@ -1,4 +1,4 @@
-import { FunctionDef, I32, op } from './wasm-asm';
+import { countUp, FunctionDef, I32, op } from './wasm-asm';
 import { kernelModule } from './kernel-module';
 
 // Swapping two axis groups that keep a contiguous inner run (attention's head split
@@ -7,10 +7,7 @@ import { kernelModule } from './kernel-module';
 //   swapGroups(src, dst, outer, rows, cols, inner): [outer, rows, cols, inner] → [outer, cols, rows, inner]
 
 const P = { src: 0, dst: 1, outer: 2, rows: 3, cols: 4, inner: 5, o: 6, c: 7, r: 8, run: 9, from: 10, to: 11, plane: 12 };
-const counted = (i: number, limit: number, ...body: number[][]): number[] => [
-  ...op.i32(0), ...op.set(i),
-  ...op.block(op.loop(op.get(i), op.get(limit), op.geS, op.brIf(1), ...body, op.get(i), op.i32(1), op.add, op.set(i), op.br(0))),
-];
+const counted = (i: number, limit: number, ...body: number[][]): number[] => countUp(i, limit, 1, ...body);
 const swapGroups: FunctionDef = {
   name: 'swapGroups',
   params: 6,

@@ -1,4 +1,4 @@
-import { Code, FunctionDef, I32, op, V128 } from './wasm-asm';
+import { Code, countUp, FunctionDef, I32, op, V128 } from './wasm-asm';
 import { kernelModule } from './kernel-module';
 import { exp4 } from './simd-softmax';
 
@@ -19,10 +19,7 @@ function sigmoid4(x: number, s: number, n: number, r: number, keep: number): Cod
 }
 
 /** for (i = 0; i < n·4 bytes; i += 16) body */
-const overElements = (i: number, bytes: number, ...body: Code[]): Code => [
-  ...op.i32(0), ...op.set(i),
-  ...op.block(op.loop(op.get(i), op.get(bytes), op.geS, op.brIf(1), ...body, op.get(i), op.i32(16), op.add, op.set(i), op.br(0))),
-];
+const overElements = (i: number, bytes: number, ...body: Code[]): Code => countUp(i, bytes, 16, ...body);
 
 const at = (base: number, i: number): Code => [...op.get(base), ...op.get(i), ...op.add];
 

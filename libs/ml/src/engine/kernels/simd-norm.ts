@@ -1,4 +1,4 @@
-import { Code, F32, FunctionDef, I32, op, V128 } from './wasm-asm';
+import { Code, countUp, F32, FunctionDef, I32, op, V128, whileBelow } from './wasm-asm';
 import { kernelModule } from './kernel-module';
 
 // The fused normalisation (fused-norm.ts) as SIMD code on the backend's memory, for widths that
@@ -13,10 +13,7 @@ const hsum = (v: number): Code => [
 ];
 
 /** for (d = 0; d < dim4; d += 16) body */
-const overRow = (d: number, dim4: number, ...body: Code[]): Code => [
-  ...op.i32(0), ...op.set(d),
-  ...op.block(op.loop(op.get(d), op.get(dim4), op.geS, op.brIf(1), ...body, op.get(d), op.i32(16), op.add, op.set(d), op.br(0))),
-];
+const overRow = (d: number, dim4: number, ...body: Code[]): Code => countUp(d, dim4, 16, ...body);
 
 const at = (base: number, d: number): Code => [...op.get(base), ...op.get(d), ...op.add];
 const at3 = (base: number, gofs: number, d: number): Code => [...op.get(base), ...op.get(gofs), ...op.add, ...op.get(d), ...op.add];
@@ -36,7 +33,7 @@ function rowStats(px: number, d: number, dim4: number, dim: number, eps: number,
 
 /** Per row r: the byte offsets of the row and of its group's parameters. */
 function rowLoop(r: number, rows: number, body: Code[]): Code {
-  return op.block(op.loop(op.get(r), op.get(rows), op.geS, op.brIf(1), ...body, op.get(r), op.i32(1), op.add, op.set(r), op.br(0)));
+  return whileBelow(r, rows, 1, ...body);
 }
 
 const F = { x: 0, sh: 1, sc: 2, y: 3, rows: 4, dim: 5, pg: 6, off: 7, eps: 8, r: 9, d: 10, px: 11, py: 12, gofs: 13, dim4: 14, acc: 15, t: 16, meanv: 17, rstdv: 18, offv: 19 };

@@ -1,4 +1,4 @@
-import { Code, F32, FunctionDef, I32, op, V128 } from './wasm-asm';
+import { Code, F32, FunctionDef, I32, op, V128, whileBelow } from './wasm-asm';
 import { kernelModule } from './kernel-module';
 
 // The fused optimizer kernels' arithmetic (fused-optimizer.ts) as SIMD code on the wasm heap.
@@ -9,8 +9,7 @@ import { kernelModule } from './kernel-module';
 // Four lanes at a time, then the remaining elements one by one.
 
 /** for (i = 0; i < limit; i += step) body, with i a byte offset. */
-const bytesLoop = (i: number, limit: number, step: number, ...body: Code[]): Code =>
-  op.block(op.loop(op.get(i), op.get(limit), op.geS, op.brIf(1), ...body, op.get(i), op.i32(step), op.add, op.set(i), op.br(0)));
+const bytesLoop = (i: number, limit: number, step: number, ...body: Code[]): Code => whileBelow(i, limit, step, ...body);
 const at = (base: number, i: number): Code => [...op.get(base), ...op.get(i), ...op.add];
 const splat = (local: number, target: number): Code => [...op.get(local), ...op.f32x4Splat, ...op.set(target)];
 const oneMinus = (local: number): Code => [...op.f32(1), ...op.get(local), ...op.f32Sub];

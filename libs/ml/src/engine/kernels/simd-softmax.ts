@@ -1,4 +1,4 @@
-import { Code, F32, FunctionDef, I32, op, V128 } from './wasm-asm';
+import { Code, countUp, F32, FunctionDef, I32, op, V128 } from './wasm-asm';
 import { kernelModule } from './kernel-module';
 
 // Attention's row softmax and its gradient as SIMD code on the backend's memory, in place, for
@@ -43,18 +43,12 @@ export const lanes = (v: number, combine: Code): Code => [
 ];
 
 /** for (d = 0; d < bytes; d += 16) body */
-const overRow = (d: number, bytes: number, ...body: Code[]): Code => [
-  ...op.i32(0), ...op.set(d),
-  ...op.block(op.loop(op.get(d), op.get(bytes), op.geS, op.brIf(1), ...body, op.get(d), op.i32(16), op.add, op.set(d), op.br(0))),
-];
+const overRow = (d: number, bytes: number, ...body: Code[]): Code => countUp(d, bytes, 16, ...body);
 
 const at = (base: number, d: number): Code => [...op.get(base), ...op.get(d), ...op.add];
 
 /** for (r = 0; r < rows; r++) body */
-const overRows = (r: number, rows: number, body: Code[]): Code => [
-  ...op.i32(0), ...op.set(r),
-  ...op.block(op.loop(op.get(r), op.get(rows), op.geS, op.brIf(1), ...body, op.get(r), op.i32(1), op.add, op.set(r), op.br(0))),
-];
+const overRows = (r: number, rows: number, body: Code[]): Code => countUp(r, rows, 1, ...body);
 
 const S = { p: 0, bias: 1, rows: 2, cols: 3, perBias: 4, scale: 5, r: 6, d: 7, bytes: 8, pr: 9, pb: 10, x: 11, mx: 12, sum: 13, n: 14, rr: 15, scalev: 16, keep: 17 };
 const softmaxRows: FunctionDef = {

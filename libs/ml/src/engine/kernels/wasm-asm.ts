@@ -106,6 +106,16 @@ export const op = {
   return: [0x0f] as Code,
 };
 
+/** while (i < limit) { body; i += step } — i and limit are locals (signed compare). */
+export function whileBelow(i: number, limit: number, step: number, ...body: Code[]): Code {
+  return op.block(op.loop(op.get(i), op.get(limit), op.geS, op.brIf(1), ...body, op.get(i), op.i32(step), op.add, op.set(i), op.br(0)));
+}
+
+/** for (i = 0; i < limit; i += step) body */
+export function countUp(i: number, limit: number, step: number, ...body: Code[]): Code {
+  return [...op.i32(0), ...op.set(i), ...whileBelow(i, limit, step, ...body)];
+}
+
 export interface FunctionDef {
   name: string;
   /** A count of i32 parameters, or their types. */
