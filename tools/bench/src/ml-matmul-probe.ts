@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { geluTanh as gelu, gflops, initBackend, matMulFlops, profileKernels, shutdownBackend, timeStep } from '@forge/ml';
+import { geluTanh as gelu, gflops, initBackend, matMulFlops, profileKernels, shutdownBackend, timeStep, type NativeGemmChoice } from '@forge/ml';
 import { median } from './harness';
 import { nativeStep } from './ml-native-step';
 
@@ -21,8 +21,8 @@ export interface ProbeRequest {
   backend: 'wasm' | 'cpu';
   threads: number;
   kernelOverrides: boolean;
-  /** Larger products on onnxruntime-node's GEMM (when installed). */
-  nativeGemm: boolean;
+  /** Where products run: our kernels, or a native provider (the probe fails when it is missing). */
+  gemm: NativeGemmChoice;
   runs: number;
   cases: MatMulCase[];
   /** Also time one training step of the reference transformer block. */
@@ -31,8 +31,6 @@ export interface ProbeRequest {
 
 export interface ProbeResult {
   backend: string;
-  /** Whether products ran on onnxruntime-node (asked for and installed). */
-  nativeGemm: boolean;
   threads: number;
   gflops: Record<string, number>;
   /** Median step time and, per run, the step's time paired with its native equivalent measured right after (ml-native-step.ts). */
@@ -83,8 +81,8 @@ function referenceStep(): () => void {
 
 async function main(): Promise<void> {
   const request = JSON.parse(process.argv[2]) as ProbeRequest;
-  const info = await initBackend({ prefer: request.backend, threads: request.threads, kernelOverrides: request.kernelOverrides, nativeGemm: request.nativeGemm, log: () => undefined });
-  const result: ProbeResult = { backend: info.version, nativeGemm: info.version.includes('onnxruntime-node'), threads: info.threads, gflops: {} };
+  const info = await initBackend({ prefer: request.backend, threads: request.threads, kernelOverrides: request.kernelOverrides, gemm: request.gemm, log: () => undefined });
+  const result: ProbeResult = { backend: info.version, threads: info.threads, gflops: {} };
   for (const c of request.cases) {
     const a = tf.randomNormal(c.a, 0, 1, 'float32', 1);
     const b = tf.randomNormal(c.b, 0, 1, 'float32', 2);

@@ -13,6 +13,7 @@ import {
   Trainer,
   WordPieceTokenizer,
   type MatMulCall,
+  type NativeGemmChoice,
 } from '@forge/ml';
 import { LOOP_PRESETS, toTensor } from '@forge/loop';
 import { phantomSeed, renderPhantom } from '@forge/phantom';
@@ -31,8 +32,8 @@ export interface StepProbeRequest {
   model: StepModel;
   /** wasm threads (the gate keeps small ops on one thread). */
   threads: number;
-  /** Larger products on onnxruntime-node's GEMM (when installed). */
-  nativeGemm: boolean;
+  /** Where products run: our kernels, or a native provider (the probe fails when it is missing). */
+  gemm: NativeGemmChoice;
   runs: number;
   /** Steps timed per run (median). */
   steps: number;
@@ -49,8 +50,6 @@ export interface KernelShare {
 
 export interface StepProbeResult {
   backend: string;
-  /** Whether products ran on onnxruntime-node (asked for and installed). */
-  nativeGemm: boolean;
   threads: number;
   label: string;
   /** Per run: median wasm step time and the native equivalent measured right after it. */
@@ -122,7 +121,7 @@ function shares(profile: ReturnType<typeof profileKernels>): KernelShare[] {
 
 async function main(): Promise<void> {
   const request = JSON.parse(process.argv[2]) as StepProbeRequest;
-  const info = await initBackend({ prefer: 'wasm', threads: request.threads, nativeGemm: request.nativeGemm, log: () => undefined });
+  const info = await initBackend({ prefer: 'wasm', threads: request.threads, gemm: request.gemm, log: () => undefined });
   const { label, step } = demoStep(request.model);
   for (let i = 0; i < 3; i++) step();
   // Profile a few steps: the kernel shares and the products the native equivalent runs.
@@ -133,7 +132,6 @@ async function main(): Promise<void> {
   const matMulStats = middle.kernels.filter((k) => k.flops > 0);
   const result: StepProbeResult = {
     backend: info.version,
-    nativeGemm: info.version.includes('onnxruntime-node'),
     threads: info.threads,
     label,
     runs: [],

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { measureNativeSgemm } from '@forge/native-sgemm';
+import type { NativeGemmChoice } from '@forge/ml';
 import { Benchmark, BenchOptions, BenchRow, compared, median } from './harness';
 import { REFERENCE_STEP, referenceStepFlops, type MatMulCase, type ProbeRequest, type ProbeResult } from './ml-matmul-probe';
 import type { StepModel, StepProbeRequest, StepProbeResult } from './ml-step-probe';
@@ -37,12 +38,13 @@ interface Variant {
 }
 
 const VARIANTS: Variant[] = [
-  { label: 'stock wasm 1t', request: { backend: 'wasm', threads: 1, kernelOverrides: false, nativeGemm: false }, nativeThreads: 1 },
-  { label: 'fixed wasm 1t', request: { backend: 'wasm', threads: 1, kernelOverrides: true, nativeGemm: false }, nativeThreads: 1 },
-  { label: 'fixed wasm 2t', request: { backend: 'wasm', threads: 2, kernelOverrides: true, nativeGemm: false }, nativeThreads: 2 },
-  // The production default when onnxruntime-node is installed: larger products on its GEMM.
-  { label: 'wasm + onnxruntime GEMM 2t', request: { backend: 'wasm', threads: 2, kernelOverrides: true, nativeGemm: true }, nativeThreads: 2 },
-  { label: 'cpu (JS)', request: { backend: 'cpu', threads: 1, kernelOverrides: false, nativeGemm: false }, nativeThreads: 1 },
+  { label: 'stock wasm 1t', request: { backend: 'wasm', threads: 1, kernelOverrides: false, gemm: 'wasm' }, nativeThreads: 1 },
+  { label: 'fixed wasm 1t', request: { backend: 'wasm', threads: 1, kernelOverrides: true, gemm: 'wasm' }, nativeThreads: 1 },
+  { label: 'fixed wasm 2t', request: { backend: 'wasm', threads: 2, kernelOverrides: true, gemm: 'wasm' }, nativeThreads: 2 },
+  { label: 'wasm + onnxruntime GEMM 2t', request: { backend: 'wasm', threads: 2, kernelOverrides: true, gemm: 'onnxruntime' }, nativeThreads: 2 },
+  // The production default when OpenBLAS is installed: products on it, in place on the wasm heap.
+  { label: 'wasm + OpenBLAS GEMM 2t', request: { backend: 'wasm', threads: 2, kernelOverrides: true, gemm: 'openblas' }, nativeThreads: 2 },
+  { label: 'cpu (JS)', request: { backend: 'cpu', threads: 1, kernelOverrides: false, gemm: 'wasm' }, nativeThreads: 1 },
 ];
 
 function runChild<T>(file: string, request: unknown): T {
@@ -84,9 +86,11 @@ async function matMulRows(options: BenchOptions): Promise<BenchRow[]> {
     const runs = variant.request.backend === 'cpu' ? Math.min(options.runs, 3) : options.runs;
     options.log(`ml bench: ${variant.label} (${runs} runs per case)`);
     // The reference training step takes ~20 s per step on the JS backend: not measured there.
-    const result = probe({ ...variant.request, runs, cases, step: variant.request.backend === 'wasm' });
-    if (variant.request.nativeGemm && !result.nativeGemm) {
-      options.log(`ml bench: ${variant.label} skipped (onnxruntime-node is not installed)`);
+    let result: ProbeResult;
+    try {
+      result = probe({ ...variant.request, runs, cases, step: variant.request.backend === 'wasm' });
+    } catch (err) {
+      options.log(`ml bench: ${variant.label} skipped: ${(err as Error).message.split('\n')[0]}`);
       continue;
     }
     for (const c of cases) {
@@ -110,6 +114,8 @@ async function matMulRows(options: BenchOptions): Promise<BenchRow[]> {
 }
 
 const STEP_MODELS: StepModel[] = ['dit-demo', 'vit-demo'];
+const STEP_GEMMS: NativeGemmChoice[] = ['wasm', 'onnxruntime', 'openblas'];
+const GEMM_LABELS: Record<NativeGemmChoice, string> = { auto: '', wasm: '', onnxruntime: ' + onnxruntime GEMM', openblas: ' + OpenBLAS GEMM' };
 /** Kernels listed per step besides the totals. */
 const TOP_KERNELS = 6;
 
@@ -120,21 +126,17 @@ function defaultThreads(): number {
 
 async function trainingStepRows(options: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  for (const [model, nativeGemm] of STEP_MODELS.flatMap((m) => [false, true].map((g) => [m, g] as const))) {
-    const request: StepProbeRequest = { model, threads: defaultThreads(), nativeGemm, runs: options.runs, steps: options.quick ? 3 : 5 };
-    options.log(`ml bench: training step ${model}${nativeGemm ? ' with onnxruntime GEMM' : ''} (${request.runs} runs of ${request.steps} steps, each paired with native)`);
+  for (const [model, gemm] of STEP_MODELS.flatMap((m) => STEP_GEMMS.map((g) => [m, g] as const))) {
+    const request: StepProbeRequest = { model, threads: defaultThreads(), gemm, runs: options.runs, steps: options.quick ? 3 : 5 };
+    options.log(`ml bench: training step ${model}${GEMM_LABELS[gemm]} (${request.runs} runs of ${request.steps} steps, each paired with native)`);
     let result: StepProbeResult;
     try {
       result = runChild<StepProbeResult>('ml-step-probe.ts', request);
     } catch (err) {
-      options.log(`training step ${model} skipped: ${(err as Error).message}`);
+      options.log(`training step ${model}${GEMM_LABELS[gemm]} skipped: ${(err as Error).message.split('\n')[0]}`);
       continue;
     }
-    if (nativeGemm && !result.nativeGemm) {
-      options.log(`training step ${model} with onnxruntime GEMM skipped: onnxruntime-node is not installed`);
-      continue;
-    }
-    const label = `training step ${result.label}, wasm ${result.threads}t${result.nativeGemm ? ' + onnxruntime GEMM' : ''}`;
+    const label = `training step ${result.label}, wasm ${result.threads}t${GEMM_LABELS[gemm]}`;
     const wasmMs = median(result.runs.map((r) => r.wasmMs));
     const nativeMs = median(result.runs.map((r) => r.nativeMs));
     const ratio = median(result.runs.map((r) => r.nativeMs / r.wasmMs));

@@ -1,18 +1,10 @@
-import { nativeEnv, openBlasCoreType } from './index';
+import { nativeEnv } from './index';
 
-// OpenBLAS's own CPU detection picks its generic kernels on CPUs it does not know by model: the
-// baseline names the kernel family from the CPU flags instead.
+// The baseline program runs OpenBLAS's kernels for this CPU, not its generic fallback.
 
 const cpuinfo = (flags: string) => `processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\nflags\t\t: ${flags}\n`;
 
-describe('openBlasCoreType', () => {
-  it('names the kernel family the flags allow', () => {
-    expect(openBlasCoreType(cpuinfo('fpu sse sse2 avx avx2 fma avx512f avx512dq avx512cd avx512bw avx512vl'))).toBe('SkylakeX');
-    expect(openBlasCoreType(cpuinfo('fpu sse sse2 avx avx2 fma avx512f'))).toBe('Haswell');
-    expect(openBlasCoreType(cpuinfo('fpu sse sse2 avx'))).toBeUndefined();
-    expect(openBlasCoreType('')).toBeUndefined();
-  });
-
+describe('nativeEnv', () => {
   it('sets OPENBLAS_CORETYPE for the native program unless the caller chose one', () => {
     const avx512 = cpuinfo('avx2 fma avx512f avx512dq avx512cd avx512bw avx512vl');
     expect(nativeEnv(2, {}, avx512)).toEqual({ OPENBLAS_NUM_THREADS: '2', OPENBLAS_CORETYPE: 'SkylakeX' });

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { openBlasCoreType, readCpuinfo } from '@forge/ml';
 
 // The machine's native SGEMM rate (OpenBLAS through a small C program), measured in the same run
 // as the tfjs figures so ratios stay meaningful on a shared machine. The program is compiled on
@@ -26,33 +27,10 @@ function unavailable(reason: string): Error {
   });
 }
 
-/**
- * The OpenBLAS kernel family for this CPU, from its flags. OpenBLAS 0.3.21 (Debian 12) recognises
- * CPUs by model number and falls back to its generic Prescott (SSE3) kernels on ones it does not
- * know, such as a VM's "Intel Xeon Processor": 16 instead of ~120 GFLOP/s on one core, a baseline
- * that would flatter every ratio measured against it. Undefined when no better family applies.
- */
-export function openBlasCoreType(cpuinfo: string): string | undefined {
-  const flagsLine = cpuinfo.split('\n').find((l) => /^(flags|Features)\s*:/.test(l));
-  if (!flagsLine) return undefined;
-  const flags = new Set(flagsLine.split(':')[1].trim().split(/\s+/));
-  if (['avx512f', 'avx512bw', 'avx512vl', 'avx512dq', 'avx512cd'].every((f) => flags.has(f))) return 'SkylakeX';
-  if (['avx2', 'fma'].every((f) => flags.has(f))) return 'Haswell';
-  return undefined;
-}
-
 /** The native program's environment: its thread count, and the kernel family unless OPENBLAS_CORETYPE is set. */
 export function nativeEnv(threads: number, env: NodeJS.ProcessEnv = process.env, cpuinfo = readCpuinfo()): NodeJS.ProcessEnv {
   const coreType = env.OPENBLAS_CORETYPE === undefined ? openBlasCoreType(cpuinfo) : undefined;
   return { ...env, OPENBLAS_NUM_THREADS: String(threads), ...(coreType ? { OPENBLAS_CORETYPE: coreType } : {}) };
-}
-
-function readCpuinfo(): string {
-  try {
-    return fs.readFileSync('/proc/cpuinfo', 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 /** Path of the compiled program, compiling it if this source has not been built yet. */

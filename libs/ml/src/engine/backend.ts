@@ -12,7 +12,7 @@ import { registerFusedGateKernels } from './kernels/fused-gate';
 import { registerFusedGeluKernels } from './kernels/fused-gelu';
 import { registerFusedNormKernels } from './kernels/fused-norm';
 import { stopGemmTeams } from './kernels/gemm-team';
-import { nativeGemmChoice, startNativeGemm, stopNativeGemm } from './kernels/native-gemm';
+import { nativeGemmChoice, startNativeGemm, stopNativeGemm, type NativeGemmChoice } from './kernels/native-gemm';
 import { registerFusedOptimizerKernels } from './kernels/fused-optimizer';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -47,10 +47,11 @@ export interface InitBackendOptions {
    */
   gateThreads?: boolean;
   /**
-   * Run larger matrix products on onnxruntime-node's native GEMM when it is installed (an optional
-   * dependency); default `FORGE_ML_GEMM` (`onnxruntime` unless set to `wasm`). Needs kernel overrides.
+   * Where matrix products run (kernels/native-gemm.ts): `auto` (OpenBLAS, else onnxruntime-node,
+   * else our kernels), one provider by name, or `wasm` for our kernels only; default
+   * `FORGE_ML_GEMM`, else `auto`. Needs kernel overrides.
    */
-  nativeGemm?: boolean;
+  gemm?: NativeGemmChoice;
   /** Where the one start-up line goes; default stderr. */
   log?: (line: string) => void;
 }
@@ -129,9 +130,10 @@ async function start(options: InitBackendOptions): Promise<BackendInfo> {
   }
   if (prefer === undefined || prefer === 'wasm') {
     try {
-      return await startWasm(options.threads ?? threadsFromEnvironment(), options.kernelOverrides ?? true, options.gateThreads ?? true, options.nativeGemm ?? nativeGemmChoice() === 'onnxruntime');
+      return await startWasm(options.threads ?? threadsFromEnvironment(), options.kernelOverrides ?? true, options.gateThreads ?? true, options.gemm ?? nativeGemmChoice());
     } catch (err) {
-      if (prefer === 'wasm') throw err;
+      // A GEMM provider asked for by name must not be silently replaced by the slow JS backend.
+      if (prefer === 'wasm' || (err as { code?: string }).code === 'GEMM_UNAVAILABLE') throw err;
       (options.log ?? ((l: string) => process.stderr.write(l + '\n')))(`ml backend: wasm failed to start (${(err as Error).message}); using cpu`);
     }
   }
@@ -167,7 +169,7 @@ async function tryNative(): Promise<BackendInfo | undefined> {
   return undefined;
 }
 
-async function startWasm(requestedThreads: number, overrides: boolean, gateThreads: boolean, nativeGemm: boolean): Promise<BackendInfo> {
+async function startWasm(requestedThreads: number, overrides: boolean, gateThreads: boolean, gemm: NativeGemmChoice): Promise<BackendInfo> {
   // The C++ side runs at most 4 threads; more than the machine's cores would only contend.
   const threads = Math.max(1, Math.min(Math.floor(requestedThreads), 4, os.cpus().length));
   let module: WasmModule;
@@ -202,8 +204,8 @@ async function startWasm(requestedThreads: number, overrides: boolean, gateThrea
   const gate = gateThreads && overrides && build === 'threaded-simd' ? closeThreadGate(module, threadedSimdWasmFile()) : undefined;
   setActiveThreadGate(module, gate);
   const threading = actualThreads > 1 ? (gate ? ', threads for large products' : ', threads for every op') : '';
-  // Larger matrix products on native code when onnxruntime-node is installed (kernels/native-gemm.ts).
-  const native = overrides && nativeGemm ? startNativeGemm(actualThreads).gemm : undefined;
+  // Matrix products on native code when the machine has it (kernels/native-gemm.ts).
+  const native = overrides ? startNativeGemm(gemm, actualThreads).gemm : undefined;
   const products = native ? `, products ≥ 2^${Math.log2(native.minMacs)} multiply-adds on ${native.provider} (${native.threads} threads)` : '';
   return { name: 'wasm', threads: actualThreads, simd: true, version: `@tensorflow/tfjs-backend-wasm@${WASM_PACKAGE_VERSION} (${build}${overrides ? ', kernel overrides' : ', stock kernels'}${threading}${products})` };
 }

@@ -14,3 +14,5 @@ export { attentionProbabilities, multiHeadAttention, multiHeadAttentionOps } fro
 export { linear } from './kernels/fused-dense';
 export { gelu } from './kernels/fused-gelu';
 export { GELU_SLOPE } from './kernels/simd-gelu';
+export type { NativeGemmChoice } from './kernels/native-gemm';
+export { openBlasCoreType, readCpuinfo } from './openblas-core';

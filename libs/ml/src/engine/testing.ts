@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { startBlasGemm } from './kernels/blas-gemm';
+import type { NativeGemmChoice } from './kernels/native-gemm';
 
 // Helpers for parity tests: the same computation on two backends, compared element-wise.
 
@@ -52,4 +54,17 @@ export async function wasmAgainstCpu(fn: () => tf.Tensor | tf.Tensor[], referenc
   const expected = await valuesOn('cpu', reference);
   const actual = await valuesOn('wasm', fn);
   return { outputs: actual.length, expectedOutputs: expected.length, errors: expected.map((e, i) => (i < actual.length ? relativeError(actual[i], e) : Infinity)) };
+}
+
+/** Where products can run on this machine: our kernels always, native providers when installed. */
+export function availableGemms(): NativeGemmChoice[] {
+  const gemms: NativeGemmChoice[] = ['wasm'];
+  if (startBlasGemm(1).gemm) gemms.push('openblas');
+  try {
+    require.resolve('onnxruntime-node');
+    gemms.push('onnxruntime');
+  } catch {
+    // not installed: nothing to test there
+  }
+  return gemms;
 }

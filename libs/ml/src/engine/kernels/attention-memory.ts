@@ -4,6 +4,7 @@ import { gatedThreads } from '../thread-gate';
 import { TEAM_MIN_MACS } from './batch-mat-mul';
 import { gemmTeamFor, runOnTeam, SharedProduct, teamReady } from './gemm-team';
 import { AnyBackend, valuesOf } from './js-kernel';
+import { activeNativeGemm } from './native-gemm';
 import { simdCopyFor } from './simd-copy';
 import { simdGemmFor } from './simd-gemm';
 import { simdSoftmaxFor } from './simd-softmax';
@@ -92,9 +93,12 @@ function wasmMemory(backend: BackendWasm): Memory | undefined {
   if (!gemm || !softmax || !copy) return undefined;
   const team = gatedThreads() > 1 ? gemmTeamFor(backend) : undefined;
   const f32 = heapAllF32(backend); // after anything that may allocate (the team's control block)
+  const native = activeNativeGemm();
   return {
     f32,
     product(p) {
+      const macs = p.m * p.n * p.k;
+      if (native?.sharedProduct && macs >= (p.batch === 1 ? native.minMacs : native.minBatchedMacs) && native.sharedProduct(f32, p)) return;
       const bytes = { ...p, a: p.a * 4, b: p.b * 4, c: p.c * 4 };
       if (team && p.batch * p.m * p.n * p.k >= TEAM_MIN_MACS && teamReady(team)) runOnTeam(team, bytes);
       else gemm.gemmBatched(bytes.a, bytes.b, bytes.c, p.batch, p.sa, p.sb, p.sc, p.m, p.n, p.k, p.ars, p.acs, p.ldb, p.ldc, 0, 0);

@@ -2,7 +2,7 @@ import { BatchMatMul, BatchMatMulAttrs, broadcast_util, KernelConfig, TensorInfo
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { gatedThreads, parallel } from '../thread-gate';
 import { gemmTeamFor, runOnTeam, teamReady } from './gemm-team';
-import { activeNativeGemm, nativeProduct, worthNative } from './native-gemm';
+import { activeNativeGemm, worthNative } from './native-gemm';
 import { simdGemmFor } from './simd-gemm';
 import { fastTranspose, transpose2dInto } from './transpose';
 import { aliasId, cFunction, dataOf, forgetCachedOperators, heapAllF32, releaseAlias, shapeBytes, sizeOf } from './wasm-heap';
@@ -100,7 +100,7 @@ export function batchMatMulFast(backend: BackendWasm, a: TensorInfo, b: TensorIn
   const native = activeNativeGemm();
   const product = { a, b, out, transposeA, transposeB, batchA, batchB, batch, m, n, k };
   if (native && worthNative(native, product)) {
-    nativeProduct(native, backend, product);
+    native.product(backend, product);
     return out;
   }
 

@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, shutdownBackend } from '../backend';
 import { profileKernels } from '../kernel-profile';
-import { relativeError, seededValues, valuesOn } from '../testing';
+import { availableGemms, relativeError, seededValues, valuesOn } from '../testing';
 import '../../models/register-gradients';
 import { ATTENTION, multiHeadAttention } from './fused-attention';
 
 // The fused attention kernel and its gradient (wasm: SIMD products and softmax, JS softmax for
-// rows not a multiple of 4; cpu: JS loops) against plain tfjs ops on the cpu backend.
+// rows not a multiple of 4; cpu: JS loops) against plain tfjs ops on the cpu backend, with the
+// products on our SIMD GEMM and, where installed, on OpenBLAS.
 
 /** The unfused computation, op by op. */
 function reference(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, batch: number, heads: number, keyMask?: tf.Tensor2D): tf.Tensor2D {
@@ -56,15 +57,17 @@ function run(c: Case, f: typeof reference): () => tf.Tensor[] {
   };
 }
 
-beforeAll(async () => {
-  await initBackend({ prefer: 'wasm', threads: 2, log: () => undefined });
-});
+const gemms = availableGemms().filter((g) => g !== 'onnxruntime'); // ORT does not take strided products
 
-afterAll(async () => {
-  await shutdownBackend();
-});
+describe.each(gemms)('multiHeadAttention, products on %s', (gemm) => {
+  beforeAll(async () => {
+    await initBackend({ prefer: 'wasm', threads: 2, gemm, log: () => undefined });
+  });
 
-describe('multiHeadAttention', () => {
+  afterAll(async () => {
+    await shutdownBackend();
+  });
+
   for (const c of CASES) {
     it(`${c.name}: output and q/k/v gradients match tfjs ops on cpu, on wasm and on cpu`, async () => {
       const expected = await valuesOn('cpu', run(c, reference));

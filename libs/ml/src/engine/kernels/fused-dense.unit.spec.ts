@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, shutdownBackend } from '../backend';
 import { profileKernels } from '../kernel-profile';
-import { relativeError, seededValues, valuesOn } from '../testing';
+import { availableGemms, relativeError, seededValues, valuesOn } from '../testing';
 import '../../models/register-gradients';
 import { DENSE, DENSE_GRAD, linear } from './fused-dense';
 
 // The fused dense layer and its gradient against tfjs ops on the plain JS backend, on wasm (with
-// the native GEMM when installed, as in production) and on cpu.
+// products on our kernels and on each native GEMM installed here) and on cpu.
 
 const reference = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D => tf.add(tf.matMul(x, w), b);
 
@@ -19,15 +19,15 @@ function run(f: typeof reference, n: number, nIn: number, nOut: number): () => t
   };
 }
 
-beforeAll(async () => {
-  await initBackend({ prefer: 'wasm', threads: 2, log: () => undefined });
-});
+describe.each(availableGemms())('linear, products on %s', (gemm) => {
+  beforeAll(async () => {
+    await initBackend({ prefer: 'wasm', threads: 2, gemm, log: () => undefined });
+  });
 
-afterAll(async () => {
-  await shutdownBackend();
-});
+  afterAll(async () => {
+    await shutdownBackend();
+  });
 
-describe('linear', () => {
   const cases: [string, number, number, number][] = [
     ['odd sizes', 7, 5, 3],
     ['a ViT layer (512×48·48×96)', 512, 48, 96],

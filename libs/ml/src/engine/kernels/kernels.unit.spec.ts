@@ -30,7 +30,7 @@ async function expectParity(fn: () => tf.Tensor | tf.Tensor[], reference = fn): 
 }
 
 beforeAll(async () => {
-  await initBackend({ prefer: 'wasm', nativeGemm: false, log: () => undefined });
+  await initBackend({ prefer: 'wasm', gemm: 'wasm', log: () => undefined });
 });
 
 afterAll(async () => {

@@ -1,122 +1,16 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { dataOf, heapF32 } from './wasm-heap';
-import { fusedMatMulModel } from './native-gemm-model';
+import { startBlasGemm } from './blas-gemm';
+import type { SharedProduct } from './gemm-team';
+import { startOrtGemm } from './ort-gemm';
 
-// Matrix products on ONNX Runtime's CPU GEMM (MLAS) when the optional `onnxruntime-node` package
-// is installed. WebAssembly SIMD has 128-bit lanes and no fused multiply-add, so our kernels top
-// out near 30 GFLOP/s a thread; MLAS uses the machine's AVX2/AVX-512 FMA and reaches 100–200 on
-// the same two cores. Each product is one com.microsoft FusedMatMul (transposes and batch
-// broadcasting built in) run through the binding's synchronous session: tfjs kernels cannot
-// await. The binding refuses shared memory (the threaded wasm heap is a SharedArrayBuffer), so
-// operands are copied into reusable plain buffers and the result copied back (≈ 0.1 ms per MB).
+// Matrix products on native code when the machine offers it. WebAssembly SIMD has 128-bit lanes
+// and no fused multiply-add, so our kernels top out near 30 GFLOP/s a thread; native GEMMs use
+// the CPU's AVX2/AVX-512 FMA and reach 75–110 a thread on the same shapes. Two providers:
+// - OpenBLAS through koffi (blas-gemm.ts): in place on the wasm heap, ~0.5 µs a call;
+// - onnxruntime-node's MLAS (ort-gemm.ts): copies operands, 30–100 µs a call, larger products only.
+// Everything else (and products below a provider's threshold) stays on our wasm kernels.
 
-/** The parts of onnxruntime-node we use: its synchronous session wrapper and tensor class. */
-interface OrtBinding {
-  binding: { InferenceSession: new () => OrtSession };
-  initOrt(): void;
-}
-interface OrtSession {
-  loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): void;
-  run(feeds: Record<string, unknown>, fetches: Record<string, unknown>, options: object): Record<string, unknown>;
-  dispose(): void;
-}
-
-/**
- * What the binding reads from a tensor. A plain object rather than onnxruntime-common's Tensor:
- * its constructor checks `instanceof Float32Array`, which fails across realms (Jest's sandbox).
- */
-function ortTensor(data: Float32Array, dims: readonly number[]) {
-  return { type: 'float32', dims, data, location: 'cpu' };
-}
-
-export interface NativeGemm {
-  /** e.g. `onnxruntime-node@1.30.0`. */
-  provider: string;
-  threads: number;
-  /** A single product (a batch sharing its right operand counts as one) runs here from this many multiply-adds. */
-  minMacs: number;
-  /** A batch of products runs here when each has this many. */
-  minBatchedMacs: number;
-  sessions: Map<string, OrtSession>;
-  createSession(model: Uint8Array): OrtSession;
-  /** Plain buffers for A, B and the result, grown on demand. */
-  scratch: [Float32Array, Float32Array, Float32Array];
-}
-
-/**
- * A call costs ~30 µs plus the copies, so small products stay on our kernels. Measured on the
- * training steps' shapes (2 threads): one product wins from about 2^20 multiply-adds (2–3× at
- * 2^22, 3× at 2^25); batched products of small matrices (attention with 16–64 tokens) lose
- * until each matrix has about 2^17.
- */
-export const NATIVE_MIN_MACS = 1 << 20;
-export const NATIVE_MIN_BATCHED_MACS = 1 << 17;
-
-let active: NativeGemm | undefined;
-
-export type NativeGemmChoice = 'onnxruntime' | 'wasm';
-
-/** `FORGE_ML_GEMM`: `onnxruntime` (default when installed) or `wasm` (our kernels only). */
-export function nativeGemmChoice(raw = process.env.FORGE_ML_GEMM): NativeGemmChoice {
-  if (raw === undefined || raw === '' || raw === 'onnxruntime') return 'onnxruntime';
-  if (raw === 'wasm') return 'wasm';
-  throw Object.assign(new Error(`FORGE_ML_GEMM must be 'onnxruntime' or 'wasm', got '${raw}'`), { code: 'INVALID_CONFIG' });
-}
-
-/** Loads onnxruntime-node's CPU GEMM for `threads` threads; undefined (with the reason) when it is not installed. */
-export function startNativeGemm(threads: number, minMacs = NATIVE_MIN_MACS, minBatchedMacs = NATIVE_MIN_BATCHED_MACS): { gemm?: NativeGemm; reason?: string } {
-  let ort: OrtBinding;
-  let version: string;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    ort = require('onnxruntime-node/dist/binding') as OrtBinding;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    version = (require('onnxruntime-node/package.json') as { version: string }).version;
-    ort.initOrt();
-  } catch (err) {
-    return { reason: `onnxruntime-node not available (${(err as Error).message.split('\n')[0]})` };
-  }
-  const options = {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    logSeverityLevel: 3,
-    // Spinning workers would hold the second core while tfjs runs everything else.
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  };
-  const createSession = (model: Uint8Array): OrtSession => {
-    const session = new ort.binding.InferenceSession();
-    session.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, options);
-    return session;
-  };
-  active = { provider: `onnxruntime-node@${version}`, threads, minMacs, minBatchedMacs, sessions: new Map(), createSession, scratch: [new Float32Array(0), new Float32Array(0), new Float32Array(0)] };
-  return { gemm: active };
-}
-
-export function activeNativeGemm(): NativeGemm | undefined {
-  return active;
-}
-
-export function stopNativeGemm(): void {
-  if (!active) return;
-  for (const session of active.sessions.values()) session.dispose();
-  active = undefined;
-}
-
-/** Whether the product is large enough to gain from the native GEMM. */
-export function worthNative(gemm: NativeGemm, p: Pick<NativeProduct, 'transposeA' | 'batchA' | 'batchB' | 'batch' | 'm' | 'n' | 'k'>): boolean {
-  const single = p.batch === 1 || (p.batchB === 1 && !p.transposeA); // a shared right operand folds the batch into rows
-  return single ? p.batch * p.m * p.n * p.k >= gemm.minMacs : p.m * p.n * p.k >= gemm.minBatchedMacs;
-}
-
-/** [batch, rows, cols] when batched, else [rows, cols]: the operand as FusedMatMul reads it. */
-function operandDims(shape: readonly number[], batch: number): number[] {
-  const rows = shape[shape.length - 2];
-  const cols = shape[shape.length - 1];
-  return batch > 1 ? [batch, rows, cols] : [rows, cols];
-}
-
+/** A product of two tensors on the wasm heap: out = op(a)·op(b), each batch 1 or the output's. */
 export interface NativeProduct {
   a: { shape: readonly number[]; dataId: object };
   b: { shape: readonly number[]; dataId: object };
@@ -131,25 +25,66 @@ export interface NativeProduct {
   k: number;
 }
 
-/** out = op(a)·op(b) on MLAS; each batch is 1 or the output's batch (callers expand partial broadcasts first). */
-export function nativeProduct(gemm: NativeGemm, backend: BackendWasm, p: NativeProduct): void {
-  const aDims = operandDims(p.a.shape, p.batchA);
-  const bDims = operandDims(p.b.shape, p.batchB);
-  const key = `${p.transposeA ? 1 : 0}${p.transposeB ? 1 : 0}${aDims.length}${bDims.length}`;
-  let session = gemm.sessions.get(key);
-  if (!session) {
-    session = gemm.createSession(fusedMatMulModel(p.transposeA, p.transposeB, aDims.length, bDims.length));
-    gemm.sessions.set(key, session);
+export interface NativeGemm {
+  /** e.g. `OpenBLAS 0.3.21 SkylakeX via koffi`, `onnxruntime-node@1.30.0`. */
+  provider: string;
+  threads: number;
+  /** A single product (a batch sharing its right operand counts as one) runs here from this many multiply-adds. */
+  minMacs: number;
+  /** A batch of products runs here when each has this many. */
+  minBatchedMacs: number;
+  /** out = op(a)·op(b); callers expand partial broadcasts first. */
+  product(backend: BackendWasm, p: NativeProduct): void;
+  /** Strided products inside one heap (the fused attention kernels); false, or absent, when this provider cannot. */
+  sharedProduct?(f32: Float32Array, p: SharedProduct): boolean;
+  dispose(): void;
+}
+
+let active: NativeGemm | undefined;
+
+/** `FORGE_ML_GEMM`: where larger products run. `auto` takes the first provider this machine has. */
+export type NativeGemmChoice = 'auto' | 'openblas' | 'onnxruntime' | 'wasm';
+
+const CHOICES: readonly NativeGemmChoice[] = ['auto', 'openblas', 'onnxruntime', 'wasm'];
+
+export function nativeGemmChoice(raw = process.env.FORGE_ML_GEMM): NativeGemmChoice {
+  if (raw === undefined || raw === '') return 'auto';
+  if ((CHOICES as readonly string[]).includes(raw)) return raw as NativeGemmChoice;
+  throw Object.assign(new Error(`FORGE_ML_GEMM must be one of ${CHOICES.map((c) => `'${c}'`).join(', ')}, got '${raw}'`), { code: 'INVALID_CONFIG' });
+}
+
+/**
+ * Starts the chosen provider on `threads` threads. `auto` tries OpenBLAS, then onnxruntime-node,
+ * and settles for our kernels; a provider named explicitly must start or this throws.
+ */
+export function startNativeGemm(choice: NativeGemmChoice, threads: number): { gemm?: NativeGemm; reasons: string[] } {
+  stopNativeGemm();
+  if (choice === 'wasm') return { reasons: [] };
+  const reasons: string[] = [];
+  const providers = choice === 'auto' ? (['openblas', 'onnxruntime'] as const) : [choice];
+  for (const provider of providers) {
+    const started = provider === 'openblas' ? startBlasGemm(threads) : startOrtGemm(threads);
+    if (started.gemm) {
+      active = started.gemm;
+      return { gemm: active, reasons };
+    }
+    reasons.push(`${provider}: ${started.reason}`);
   }
-  const size = (dims: number[]) => dims.reduce((x, y) => x * y, 1);
-  const outDims = p.batch > 1 ? [p.batch, p.m, p.n] : [p.m, p.n];
-  const sizes = [size(aDims), size(bDims), size(outDims)];
-  sizes.forEach((n, i) => {
-    if (gemm.scratch[i].length < n) gemm.scratch[i] = new Float32Array(n);
-  });
-  const [aBuf, bBuf, outBuf] = sizes.map((n, i) => gemm.scratch[i].subarray(0, n));
-  aBuf.set(heapF32(backend, dataOf(backend, p.a as never).memoryOffset, sizes[0]));
-  bBuf.set(heapF32(backend, dataOf(backend, p.b as never).memoryOffset, sizes[1]));
-  session.run({ A: ortTensor(aBuf, aDims), B: ortTensor(bBuf, bDims) }, { Y: ortTensor(outBuf, outDims) }, {});
-  heapF32(backend, dataOf(backend, p.out as never).memoryOffset, sizes[2]).set(outBuf);
+  if (choice !== 'auto') throw Object.assign(new Error(`FORGE_ML_GEMM=${choice} but ${reasons[0]}`), { code: 'GEMM_UNAVAILABLE' });
+  return { reasons };
+}
+
+export function activeNativeGemm(): NativeGemm | undefined {
+  return active;
+}
+
+export function stopNativeGemm(): void {
+  active?.dispose();
+  active = undefined;
+}
+
+/** Whether the product is large enough to gain from the native GEMM. */
+export function worthNative(gemm: Pick<NativeGemm, 'minMacs' | 'minBatchedMacs'>, p: Pick<NativeProduct, 'transposeA' | 'batchA' | 'batchB' | 'batch' | 'm' | 'n' | 'k'>): boolean {
+  const single = p.batch === 1 || (p.batchB === 1 && !p.transposeA); // a shared right operand folds the batch into rows
+  return single ? p.batch * p.m * p.n * p.k >= gemm.minMacs : p.m * p.n * p.k >= gemm.minBatchedMacs;
 }
