@@ -30,8 +30,10 @@ export const OPENBLAS_LIBRARIES = ['libopenblas.so.0', 'libopenblas.so', 'libope
 export const BLAS_MIN_MACS = 1 << 10;
 
 /**
- * Products from this many multiply-adds use every thread; smaller ones one thread. Measured on
- * this machine: 1024·64·64 (2^22) was faster on one thread (88 vs 111 µs), 1024·256·768 2× faster on two.
+ * Products from this many multiply-adds use every thread; smaller ones one thread. In isolation two
+ * threads win from ~2^22 (1.15×; 1.85× at 2^27), but inside a training step, where the worker
+ * sleeps between products, 2^23–2^25 products on two threads had a p90 of 2–5 ms against 0.2–0.3
+ * ms on one: waking the worker costs more than it saves until products are this large.
  */
 export const BLAS_ALL_THREADS_MIN_MACS = 1 << 26;
 
