@@ -1,5 +1,6 @@
-import { GatherV2, getKernel, KernelConfig, registerKernel, Sum, Mean, Transpose, unregisterKernel } from '@tensorflow/tfjs-core';
+import { Cast, GatherV2, getKernel, KernelConfig, registerKernel, Sum, Mean, Transpose, unregisterKernel } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './batch-mat-mul';
+import { makeCastConfig } from './cast';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { depthwiseConv2dBackpropFilterConfig, depthwiseConv2dBackpropInputConfig } from './depthwise-conv2d-backprop';
 import { fusedMatMulConfig } from './fused-mat-mul';
@@ -28,6 +29,7 @@ export function registerWasmKernelOverrides(): void {
     makeSumConfig(stock(Sum)),
     makeMeanConfig(stock(Mean)),
     identityConfig,
+    makeCastConfig(stock(Cast)),
     conv2dBackpropFilterConfig,
     depthwiseConv2dBackpropFilterConfig,
     depthwiseConv2dBackpropInputConfig,

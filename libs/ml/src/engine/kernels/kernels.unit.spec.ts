@@ -228,6 +228,36 @@ describe('Identity', () => {
   });
 });
 
+describe('Cast', () => {
+  it('to the same dtype shares the buffer; the original can go first', () => {
+    const x = input([3, 5]);
+    const values = Array.from(x.dataSync());
+    const before = tf.memory().numDataBuffers;
+    const y = tf.cast(x, 'float32');
+    expect(tf.memory().numDataBuffers).toBe(before);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual(values);
+    y.dispose();
+  });
+
+  it('converts between dtypes as the cpu backend does', async () => {
+    await expectParity(() => {
+      const f = tf.tensor1d([-2.7, -0.5, 0, 0.4, 1.5, 3.9]);
+      const i = tf.tensor1d([-3, 0, 7], 'int32');
+      const b = tf.tensor1d([1, 0, 1], 'bool');
+      return [tf.cast(tf.cast(f, 'int32'), 'float32'), tf.cast(i, 'float32'), tf.cast(b, 'float32'), tf.cast(tf.cast(f, 'bool'), 'float32')];
+    });
+  });
+
+  it('keeps the gradient of a product (which casts both operands) right', async () => {
+    const make = fixture([[4, 6], [4, 6]]);
+    await expectParity(() => {
+      const [a, b] = make();
+      return tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.mul(x, y), x)))([a, b]);
+    });
+  });
+});
+
 describe('Conv2DBackpropFilter', () => {
   const cases: [string, number[], number[], [number, number], 'same' | 'valid'][] = [
     ['3×3 same, 3 channels', [2, 9, 7, 3], [3, 3, 3, 4], [1, 1], 'same'],
