@@ -15,9 +15,14 @@ import { dataOf, heapAllF32 } from './wasm-heap';
 // and our SIMD modules (JS loops for softmax rows that are not a multiple of 4); on cpu, an arena
 // the inputs are copied into, with JS loops throughout (the reference the parity tests compare).
 
+/** One product C = op(A)·op(B) at element offsets with leading dimensions. */
+export type Gemm = (transA: boolean, transB: boolean, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number) => void;
+
 /** One Float32Array addressed by element offsets, and the operations on it. */
 export interface Memory {
   f32: Float32Array;
+  /** Native code for single products in place, when the backend has it (then no operand is packed). */
+  gemm?: Gemm;
   /** `batch` products C = op(A)·B, A read through strides (see SharedProduct); offsets in elements. */
   product(p: SharedProduct): void;
   /** [outer, rows, cols] → [outer, cols, rows] */
@@ -93,12 +98,11 @@ function wasmMemory(backend: BackendWasm): Memory | undefined {
   if (!gemm || !softmax || !copy) return undefined;
   const team = gatedThreads() > 1 ? gemmTeamFor(backend) : undefined;
   const f32 = heapAllF32(backend); // after anything that may allocate (the team's control block)
-  const native = activeNativeGemm();
+  const native = activeNativeGemm()?.gemmAt;
   return {
     f32,
+    gemm: native && ((transA, transB, m, n, k, a, lda, b, ldb, c, ldc) => native(f32, transA, transB, m, n, k, a, lda, b, ldb, c, ldc)),
     product(p) {
-      const macs = p.m * p.n * p.k;
-      if (native?.sharedProduct && macs >= (p.batch === 1 ? native.minMacs : native.minBatchedMacs) && native.sharedProduct(f32, p)) return;
       const bytes = { ...p, a: p.a * 4, b: p.b * 4, c: p.c * 4 };
       if (team && p.batch * p.m * p.n * p.k >= TEAM_MIN_MACS && teamReady(team)) runOnTeam(team, bytes);
       else gemm.gemmBatched(bytes.a, bytes.b, bytes.c, p.batch, p.sa, p.sb, p.sc, p.m, p.n, p.k, p.ars, p.acs, p.ldb, p.ldc, 0, 0);

@@ -1,6 +1,5 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { openBlasCoreType, readCpuinfo } from '../openblas-core';
-import type { SharedProduct } from './gemm-team';
 import type { NativeGemm, NativeProduct } from './native-gemm';
 import { dataOf, heapAllF32 } from './wasm-heap';
 
@@ -133,15 +132,6 @@ export function startBlasGemm(threads: number, env: NodeJS.ProcessEnv = process.
     }
   };
 
-  const sharedProduct = (f32: Float32Array, p: SharedProduct): boolean => {
-    // A is read through strides: row-major when its columns are contiguous, transposed when its rows are.
-    const transA = p.acs !== 1;
-    if (transA && p.ars !== 1) return false;
-    const lda = transA ? p.acs : p.ars;
-    const macs = p.m * p.n * p.k;
-    for (let i = 0; i < p.batch; i++) gemm1(f32, transA, false, p.m, p.n, p.k, p.a + i * p.sa, lda, p.b + i * p.sb, p.ldb, p.c + i * p.sc, p.ldc, macs);
-    return true;
-  };
 
   return {
     gemm: {
@@ -150,7 +140,7 @@ export function startBlasGemm(threads: number, env: NodeJS.ProcessEnv = process.
       minMacs: BLAS_MIN_MACS,
       minBatchedMacs: BLAS_MIN_MACS,
       product,
-      sharedProduct,
+      gemmAt: (f32, transA, transB, m, n, k, a, lda, b, ldb, c, ldc) => gemm1(f32, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, m * n * k),
       dispose: () => undefined,
     },
   };

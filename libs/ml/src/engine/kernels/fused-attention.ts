@@ -1,14 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getKernel, KernelFunc, registerGradient, TensorInfo } from '@tensorflow/tfjs-core';
 import { registerOnWasmAndCpu } from './js-kernel';
-import { Memory, onMemory } from './attention-memory';
+import { Gemm, Memory, onMemory } from './attention-memory';
 
 // Multi-head scaled dot-product attention on projected q, k, v as one kernel, and its gradient as
 // one more. As tfjs ops it is ~12 ops forward (head split and merge, two batched products, scale,
 // mask, softmax) and ~25 backward; in the small models of the loop those calls, not the
 // arithmetic, are the cost. Operands are first copied head-major ((B·T, D) = [B, T, H, hd] →
 // [B, H, T, hd], and kᵀ / vᵀ as [B, D, T]) so that each product is one call over all B·H heads,
-// which the two-thread team can split; results are copied back to (B·T, D).
+// which the two-thread team can split; results are copied back to (B·T, D). With a native GEMM
+// (OpenBLAS, which takes leading dimensions) nothing is packed: each head's product reads and
+// writes its column block of the (B·T, D) tensors in place.
 //
 // Inputs q (B·Tq, D), k and v (B·Tk, D), optional keyMask (B, Tk) of 1 (attend) / 0 (padding);
 // outputs (B·Tq, D) and the probabilities (B, H, Tq, Tk), kept for the gradient.
@@ -57,7 +59,22 @@ interface ForwardAt {
   op: number;
 }
 
+/** Calls `fn` for every (sample, head) with its index in the (B, H) order of the probabilities. */
+function eachHead(x: Dims, fn: (sample: number, head: number, index: number) => void): void {
+  for (let s = 0; s < x.b; s++) for (let hh = 0; hh < x.h; hh++) fn(s, hh, s * x.h + hh);
+}
+
+/** The forward pass with each head's products in place (native GEMM): scores, softmax, output. */
+function forwardInPlace(gemm: Gemm, mem: Memory, x: Dims, at: ForwardAt): void {
+  const { b, h, tq, tk, d, hd } = x;
+  const [qRow, kRow] = [tq * d, tk * d];
+  eachHead(x, (s, hh, i) => gemm(false, true, tq, tk, hd, at.q + s * qRow + hh * hd, d, at.k + s * kRow + hh * hd, d, at.probs + i * tq * tk, tk));
+  mem.softmax(at.probs, at.bias, b * h * tq, tk, at.samplesPerBias * h * tq, x.scale);
+  eachHead(x, (s, hh, i) => gemm(false, false, tq, hd, tk, at.probs + i * tq * tk, tk, at.v + s * kRow + hh * hd, d, at.out + s * qRow + hh * hd, d));
+}
+
 function forwardOn(mem: Memory, x: Dims, at: ForwardAt): void {
+  if (mem.gemm) return forwardInPlace(mem.gemm, mem, x, at);
   const { b, h, tq, tk, d, hd } = x;
   mem.swap(at.q, at.qp, b, tq, h, hd); // (B, Tq, H, hd) -> (B, H, Tq, hd)
   mem.transpose(at.k, at.kT, b, tk, d); // (B, Tk, D) -> (B, D, Tk) = (B, H, hd, Tk)
@@ -89,7 +106,21 @@ interface BackwardAt {
   dp: number;
 }
 
+/** The backward pass with each head's products in place (native GEMM). */
+function backwardInPlace(gemm: Gemm, mem: Memory, x: Dims, at: BackwardAt): void {
+  const { tq, tk, d, hd } = x;
+  const [qRow, kRow, p] = [tq * d, tk * d, tq * tk];
+  // dv = pᵀ·dy; dp = dy·vᵀ, then through the softmax and the scale
+  eachHead(x, (s, hh, i) => gemm(true, false, tk, hd, tq, at.probs + i * p, tk, at.dy + s * qRow + hh * hd, d, at.dv + s * kRow + hh * hd, d));
+  eachHead(x, (s, hh, i) => gemm(false, true, tq, tk, hd, at.dy + s * qRow + hh * hd, d, at.v + s * kRow + hh * hd, d, at.dp + i * p, tk));
+  mem.softmaxGrad(at.probs, at.dp, x.b * x.h * tq, tk, x.scale);
+  // dq = ds·k, dk = dsᵀ·q
+  eachHead(x, (s, hh, i) => gemm(false, false, tq, hd, tk, at.dp + i * p, tk, at.k + s * kRow + hh * hd, d, at.dq + s * qRow + hh * hd, d));
+  eachHead(x, (s, hh, i) => gemm(true, false, tk, hd, tq, at.dp + i * p, tk, at.q + s * qRow + hh * hd, d, at.dk + s * kRow + hh * hd, d));
+}
+
 function backwardOn(mem: Memory, x: Dims, at: BackwardAt): void {
+  if (mem.gemm) return backwardInPlace(mem.gemm, mem, x, at);
   const { b, h, tq, tk, d, hd } = x;
   const heads = b * h;
   mem.swap(at.dy, at.dyp, b, tq, h, hd);

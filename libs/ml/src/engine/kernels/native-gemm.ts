@@ -1,6 +1,5 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { startBlasGemm } from './blas-gemm';
-import type { SharedProduct } from './gemm-team';
 import { startOrtGemm } from './ort-gemm';
 
 // Matrix products on native code when the machine offers it. WebAssembly SIMD has 128-bit lanes
@@ -35,8 +34,12 @@ export interface NativeGemm {
   minBatchedMacs: number;
   /** out = op(a)·op(b); callers expand partial broadcasts first. */
   product(backend: BackendWasm, p: NativeProduct): void;
-  /** Strided products inside one heap (the fused attention kernels); false, or absent, when this provider cannot. */
-  sharedProduct?(f32: Float32Array, p: SharedProduct): boolean;
+  /**
+   * One product C = op(A)·op(B) at element offsets of `f32` with leading dimensions, in place (the
+   * fused attention kernels read each head straight from the (B·T, D) layouts); absent when this
+   * provider needs whole tensors.
+   */
+  gemmAt?(f32: Float32Array, transA: boolean, transB: boolean, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number): void;
   dispose(): void;
 }
 

@@ -154,32 +154,38 @@ describe('FORGE_ML_GEMM', () => {
     });
   });
 
-  it('attention heads run their strided products here when the provider takes them (OpenBLAS)', async () => {
+  it('attention heads run their products here in place when the provider takes offsets (OpenBLAS)', async () => {
     const gemm = activeNativeGemm();
-    if (!gemm?.sharedProduct) return expect(provider).toBe('onnxruntime'); // copies whole tensors: attention stays on our kernels
-    const original = gemm.sharedProduct;
-    let calls = 0;
-    gemm.sharedProduct = (f32, p) => {
-      calls++;
-      return original(f32, p);
+    if (!gemm?.gemmAt) return expect(provider).toBe('onnxruntime'); // copies whole tensors: attention stays on our kernels
+    const original = gemm.gemmAt;
+    const calls: string[] = [];
+    gemm.gemmAt = (f32, transA, transB, m, n, k, a, lda, b, ldb, c, ldc) => {
+      calls.push(`${+transA}${+transB} ${m}×${n}×${k} ld ${lda},${ldb},${ldc}`);
+      original(f32, transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
     };
     try {
-      const make = fixture([[2 * 8, 12], [2 * 8, 12], [2 * 8, 12]]);
+      const make = fixture([[2 * 8, 12], [2 * 5, 12], [2 * 5, 12], [2 * 8, 12]]);
+      const run = (attend: (q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D) => tf.Tensor2D) => () => {
+        const [q, k, v, w] = make() as tf.Tensor2D[];
+        const loss = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(attend(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D), w));
+        return [attend(q, k, v), ...tf.grads(loss)([q, k, v])];
+      };
+      const split = (x: tf.Tensor, t: number) => tf.transpose(tf.reshape(x, [2, t, 3, 4]), [0, 2, 1, 3]);
       await expectParity(
-        () => {
-          const [q, k, v] = make();
-          return multiHeadAttention(q as tf.Tensor2D, k as tf.Tensor2D, v as tf.Tensor2D, 2, 3);
-        },
-        () => {
-          const [q, k, v] = make();
-          const split = (x: tf.Tensor) => tf.transpose(tf.reshape(x, [2, 8, 3, 4]), [0, 2, 1, 3]);
-          const p = tf.softmax(tf.div(tf.matMul(split(q), split(k), false, true), 2));
-          return tf.reshape(tf.transpose(tf.matMul(p, split(v)), [0, 2, 1, 3]), [16, 12]);
-        },
+        run((q, k, v) => multiHeadAttention(q, k, v, 2, 3)),
+        run((q, k, v) => {
+          const p = tf.softmax(tf.div(tf.matMul(split(q, 8), split(k, 5), false, true), 2));
+          return tf.reshape(tf.transpose(tf.matMul(p, split(v, 5)), [0, 2, 1, 3]), [16, 12]) as tf.Tensor2D;
+        }),
       );
-      expect(calls).toBe(2); // scores and output, each one strided batch over the 6 heads
+      // Per head (2 samples × 3 heads): 2 products forward (twice: the output, and inside the
+      // gradient's loss) and 4 backward, each reading its 4-column block of the (B·T, 12) tensors.
+      expect(calls).toHaveLength(6 * (2 + 2 + 4));
+      expect(calls).toContain('01 8×5×4 ld 12,12,5'); // scores q·kᵀ
+      expect(calls).toContain('00 8×4×5 ld 5,12,12'); // output p·v, written in place
+      expect(calls).toContain('10 5×4×8 ld 5,12,12'); // dv = pᵀ·dy, dk = dsᵀ·q
     } finally {
-      gemm.sharedProduct = original;
+      gemm.gemmAt = original;
     }
   });
 });
