@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import { ATTENTION, ATTENTION_GRAD, AttentionAttrs } from './kernels/fused-attention';
+import { DENSE, DENSE_GRAD } from './kernels/fused-dense';
 
 // Per-kernel wall time of a computation on the running backend. wasm and cpu kernels run
 // synchronously, so the time around each kernel function is the kernel's time. Every kernel
@@ -61,8 +62,17 @@ function productsOf(kernelName: string, inputs: Record<string, tf.TensorInfo>, a
     if (kernelName === ATTENTION) return [product(q, k, false, true), product(p, k, false, false)];
     return [product(p, q, true, false), product(q, k, false, true), product(p, k, false, false), product(p, q, true, false)];
   }
+  if (kernelName === DENSE) return [{ a: [...inputs.x.shape], b: [...inputs.w.shape], transposeA: false, transposeB: false }];
+  if (kernelName === DENSE_GRAD) {
+    // dx = dy·wᵀ, dw = xᵀ·dy (db is a sum, or a product with a vector of ones: not counted)
+    const [dy, x, w] = [[...inputs.dy.shape], [...inputs.x.shape], [...inputs.w.shape]];
+    return [{ a: dy, b: w, transposeA: false, transposeB: true }, { a: x, b: dy, transposeA: true, transposeB: false }];
+  }
   return [];
 }
+
+/** Fused kernels that name their own products: products of kernels they call are theirs already. */
+const DECLARES_PRODUCTS = new Set([DENSE, DENSE_GRAD, ATTENTION, ATTENTION_GRAD]);
 
 function productFlops(p: Product): number {
   const m = p.transposeA ? p.a[p.a.length - 1] : p.a[p.a.length - 2];
@@ -115,23 +125,29 @@ export function profileKernels<T>(fn: () => T, options: ProfileOptions = {}): Ke
     return total;
   };
   let depth = 0;
+  /** How many running kernels name their own products (inside them, nested products are not counted again). */
+  let declaring = 0;
   /** Product flops of kernels called by the running outermost kernel. */
   let nestedFlops = 0;
   configs.forEach((config, i) => {
     const original = originals[i];
+    const declares = DECLARES_PRODUCTS.has(config.kernelName);
     const wrapped: tf.KernelFunc = (args) => {
       const nested = depth > 0;
+      const counted = declaring === 0;
       if (!nested) nestedFlops = 0;
       depth++;
+      if (declares) declaring++;
       const t0 = performance.now();
       let out: ReturnType<tf.KernelFunc>;
       try {
         out = original(args);
       } finally {
         depth--;
+        if (declares) declaring--;
       }
       const ms = performance.now() - t0;
-      const ownFlops = recordProducts(productsOf(config.kernelName, args.inputs as Record<string, tf.TensorInfo>, args.attrs), ms);
+      const ownFlops = counted ? recordProducts(productsOf(config.kernelName, args.inputs as Record<string, tf.TensorInfo>, args.attrs), ms) : 0;
       if (nested) {
         // Its time counts in the caller's; its products count as the caller's.
         nestedFlops += ownFlops;

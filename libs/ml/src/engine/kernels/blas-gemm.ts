@@ -99,7 +99,7 @@ export function startBlasGemm(threads: number, env: NodeJS.ProcessEnv = process.
   // OpenBLAS keeps one global thread count; ours is the only caller that sets it.
   let current = 0;
   /** One product C = op(A)·op(B) with the threads its size deserves. */
-  const gemm1 = (f32: Float32Array, transA: boolean, transB: boolean, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, macs: number): void => {
+  const gemm1 = (f32: Float32Array, transA: boolean, transB: boolean, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, macs: number, beta = 0): void => {
     const wanted = macs >= BLAS_ALL_THREADS_MIN_MACS ? threads : 1;
     if (wanted !== current) {
       setThreads(wanted);
@@ -108,7 +108,7 @@ export function startBlasGemm(threads: number, env: NodeJS.ProcessEnv = process.
     const aLen = (transA ? k - 1 : m - 1) * lda + (transA ? m : k);
     const bLen = (transB ? n - 1 : k - 1) * ldb + (transB ? k : n);
     const cLen = (m - 1) * ldc + n;
-    sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, 1, f32.subarray(a, a + aLen), lda, f32.subarray(b, b + bLen), ldb, 0, f32.subarray(c, c + cLen), ldc);
+    sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, 1, f32.subarray(a, a + aLen), lda, f32.subarray(b, b + bLen), ldb, beta, f32.subarray(c, c + cLen), ldc);
   };
 
   const product = (backend: BackendWasm, p: NativeProduct): void => {
@@ -140,7 +140,7 @@ export function startBlasGemm(threads: number, env: NodeJS.ProcessEnv = process.
       minMacs: BLAS_MIN_MACS,
       minBatchedMacs: BLAS_MIN_MACS,
       product,
-      gemmAt: (f32, transA, transB, m, n, k, a, lda, b, ldb, c, ldc) => gemm1(f32, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, m * n * k),
+      gemmAt: (f32, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, beta = 0) => gemm1(f32, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, m * n * k, beta),
       dispose: () => undefined,
     },
   };

@@ -30,6 +30,8 @@ describe.each(availableGemms())('linear, products on %s', (gemm) => {
 
   const cases: [string, number, number, number][] = [
     ['odd sizes', 7, 5, 3],
+    ['one row, one input (rank-1 products)', 1, 1, 5],
+    ['no rows', 0, 5, 3],
     ['a ViT layer (512×48·48×96)', 512, 48, 96],
     ['large enough for the native GEMM', 1024, 256, 192],
   ];

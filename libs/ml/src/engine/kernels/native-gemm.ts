@@ -35,11 +35,12 @@ export interface NativeGemm {
   /** out = op(a)·op(b); callers expand partial broadcasts first. */
   product(backend: BackendWasm, p: NativeProduct): void;
   /**
-   * One product C = op(A)·op(B) at element offsets of `f32` with leading dimensions, in place (the
-   * fused attention kernels read each head straight from the (B·T, D) layouts); absent when this
-   * provider needs whole tensors.
+   * One product C = op(A)·op(B) + beta·C (beta 0 or 1) at element offsets of `f32` with leading
+   * dimensions, in place (the fused attention kernels read each head straight from the (B·T, D)
+   * layouts; the dense kernel adds its bias inside the product); absent when this provider needs
+   * whole tensors.
    */
-  gemmAt?(f32: Float32Array, transA: boolean, transB: boolean, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number): void;
+  gemmAt?(f32: Float32Array, transA: boolean, transB: boolean, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, beta?: number): void;
   dispose(): void;
 }
 
