@@ -132,7 +132,6 @@ export function startBlasGemm(threads: number, env: NodeJS.ProcessEnv = process.
     }
   };
 
-
   return {
     gemm: {
       provider: `${blas.name} via koffi`,
