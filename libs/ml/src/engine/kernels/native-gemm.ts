@@ -57,17 +57,21 @@ export function nativeGemmChoice(raw = process.env.FORGE_ML_GEMM): NativeGemmCho
   throw Object.assign(new Error(`FORGE_ML_GEMM must be one of ${CHOICES.map((c) => `'${c}'`).join(', ')}, got '${raw}'`), { code: 'INVALID_CONFIG' });
 }
 
+type Starter = (threads: number) => { gemm?: NativeGemm; reason?: string };
+
+const STARTERS: Record<'openblas' | 'onnxruntime', Starter> = { openblas: (threads) => startBlasGemm(threads), onnxruntime: startOrtGemm };
+
 /**
  * Starts the chosen provider on `threads` threads. `auto` tries OpenBLAS, then onnxruntime-node,
  * and settles for our kernels; a provider named explicitly must start or this throws.
  */
-export function startNativeGemm(choice: NativeGemmChoice, threads: number): { gemm?: NativeGemm; reasons: string[] } {
+export function startNativeGemm(choice: NativeGemmChoice, threads: number, starters = STARTERS): { gemm?: NativeGemm; reasons: string[] } {
   stopNativeGemm();
   if (choice === 'wasm') return { reasons: [] };
   const reasons: string[] = [];
   const providers = choice === 'auto' ? (['openblas', 'onnxruntime'] as const) : [choice];
   for (const provider of providers) {
-    const started = provider === 'openblas' ? startBlasGemm(threads) : startOrtGemm(threads);
+    const started = starters[provider](threads);
     if (started.gemm) {
       active = started.gemm;
       return { gemm: active, reasons };

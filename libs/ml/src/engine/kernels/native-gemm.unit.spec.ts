@@ -50,6 +50,22 @@ describe('FORGE_ML_GEMM', () => {
     }
   });
 
+  it('auto moves on to the next provider with the reason; a provider named explicitly must start', () => {
+    const fake = { provider: 'fake GEMM', threads: 1, minMacs: 1, minBatchedMacs: 1, product: () => undefined, dispose: () => undefined };
+    const missing = () => ({ reason: 'not installed here' });
+    try {
+      expect(startNativeGemm('auto', 1, { openblas: missing, onnxruntime: () => ({ gemm: fake }) })).toEqual({ gemm: fake, reasons: ['openblas: not installed here'] });
+      expect(activeNativeGemm()).toBe(fake);
+      expect(startNativeGemm('auto', 1, { openblas: missing, onnxruntime: missing })).toEqual({ reasons: ['openblas: not installed here', 'onnxruntime: not installed here'] });
+      expect(activeNativeGemm()).toBeUndefined();
+      expect(() => startNativeGemm('openblas', 1, { openblas: missing, onnxruntime: () => ({ gemm: fake }) })).toThrow(
+        expect.objectContaining({ code: 'GEMM_UNAVAILABLE', message: 'FORGE_ML_GEMM=openblas but openblas: not installed here' }),
+      );
+    } finally {
+      startNativeGemm('wasm', 1);
+    }
+  });
+
   it('says why OpenBLAS cannot start: no such library, or a library that is not OpenBLAS', () => {
     expect(startBlasGemm(1, {}, ['libforge-no-such-blas.so']).reason).toMatch(/^OpenBLAS not found \(libforge-no-such-blas\.so: .+; install it with apt-get install libopenblas0\)$/);
     expect(startBlasGemm(1, {}, ['libm.so.6']).reason).toMatch(/^the library found is not OpenBLAS/);
