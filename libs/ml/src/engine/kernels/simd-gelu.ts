@@ -1,4 +1,4 @@
-import { Code, countUp, FunctionDef, I32, op, V128 } from './wasm-asm';
+import { Code, FunctionDef, I32, op, V128, overVectors, addressAt } from './wasm-asm';
 import { kernelModule } from './kernel-module';
 import { exp4 } from './simd-softmax';
 
@@ -18,10 +18,6 @@ function sigmoid4(x: number, s: number, n: number, r: number, keep: number): Cod
   ];
 }
 
-/** for (i = 0; i < n·4 bytes; i += 16) body */
-const overElements = (i: number, bytes: number, ...body: Code[]): Code => countUp(i, bytes, 16, ...body);
-
-const at = (base: number, i: number): Code => [...op.get(base), ...op.get(i), ...op.add];
 
 const F = { x: 0, y: 1, n: 2, i: 3, bytes: 4, v: 5, s: 6, e: 7, r: 8, keep: 9 };
 const geluForward: FunctionDef = {
@@ -30,10 +26,10 @@ const geluForward: FunctionDef = {
   locals: [I32, I32, V128, V128, V128, V128, V128],
   body: [
     op.get(F.n), op.i32(2), op.shl, op.set(F.bytes),
-    overElements(F.i, F.bytes,
-      at(F.x, F.i), op.v128Load(), op.set(F.v),
+    overVectors(F.i, F.bytes,
+      addressAt(F.x, F.i), op.v128Load(), op.set(F.v),
       sigmoid4(F.v, F.s, F.e, F.r, F.keep),
-      at(F.y, F.i), op.get(F.v), op.get(F.s), op.f32x4Mul, op.v128Store(),
+      addressAt(F.y, F.i), op.get(F.v), op.get(F.s), op.f32x4Mul, op.v128Store(),
     ),
   ],
 };
@@ -45,15 +41,15 @@ const geluBackward: FunctionDef = {
   locals: [I32, I32, V128, V128, V128, V128, V128],
   body: [
     op.get(B.n), op.i32(2), op.shl, op.set(B.bytes),
-    overElements(B.i, B.bytes,
-      at(B.x, B.i), op.v128Load(), op.set(B.v),
+    overVectors(B.i, B.bytes,
+      addressAt(B.x, B.i), op.v128Load(), op.set(B.v),
       sigmoid4(B.v, B.s, B.e, B.r, B.keep),
-      at(B.dx, B.i),
+      addressAt(B.dx, B.i),
       // σ + 1.702·x·σ·(1 − σ)
       op.get(B.s),
       op.get(B.v), op.f32x4Const(GELU_SLOPE), op.f32x4Mul, op.get(B.s), op.f32x4Mul, op.f32x4Const(1), op.get(B.s), op.f32x4Sub, op.f32x4Mul,
       op.f32x4Add,
-      at(B.dy, B.i), op.v128Load(), op.f32x4Mul,
+      addressAt(B.dy, B.i), op.v128Load(), op.f32x4Mul,
       op.v128Store(),
     ),
   ],

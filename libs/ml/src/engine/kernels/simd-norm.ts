@@ -1,4 +1,4 @@
-import { Code, countUp, F32, FunctionDef, I32, op, V128, whileBelow } from './wasm-asm';
+import { Code, F32, FunctionDef, I32, op, V128, whileBelow, overVectors, addressAt } from './wasm-asm';
 import { kernelModule } from './kernel-module';
 
 // The fused normalisation (fused-norm.ts) as SIMD code on the backend's memory, for widths that
@@ -12,10 +12,6 @@ const hsum = (v: number): Code => [
   ...op.get(v), ...op.f32x4ExtractLane(2), ...op.f32Add, ...op.get(v), ...op.f32x4ExtractLane(3), ...op.f32Add,
 ];
 
-/** for (d = 0; d < dim4; d += 16) body */
-const overRow = (d: number, dim4: number, ...body: Code[]): Code => countUp(d, dim4, 16, ...body);
-
-const at = (base: number, d: number): Code => [...op.get(base), ...op.get(d), ...op.add];
 const at3 = (base: number, gofs: number, d: number): Code => [...op.get(base), ...op.get(gofs), ...op.add, ...op.get(d), ...op.add];
 const zero = (v: number): Code => [...op.f32(0), ...op.f32x4Splat, ...op.set(v)];
 
@@ -23,10 +19,10 @@ const zero = (v: number): Code => [...op.f32(0), ...op.f32x4Splat, ...op.set(v)]
 function rowStats(px: number, d: number, dim4: number, dim: number, eps: number, acc: number, t: number, meanv: number, rstdv: number): Code {
   return [
     ...zero(acc),
-    ...overRow(d, dim4, op.get(acc), at(px, d), op.v128Load(), op.f32x4Add, op.set(acc)),
+    ...overVectors(d, dim4, op.get(acc), addressAt(px, d), op.v128Load(), op.f32x4Add, op.set(acc)),
     ...hsum(acc), ...op.get(dim), ...op.f32FromI32, ...op.f32Div, ...op.f32x4Splat, ...op.set(meanv),
     ...zero(acc),
-    ...overRow(d, dim4, at(px, d), op.v128Load(), op.get(meanv), op.f32x4Sub, op.set(t), op.get(acc), op.get(t), op.get(t), op.f32x4Mul, op.f32x4Add, op.set(acc)),
+    ...overVectors(d, dim4, addressAt(px, d), op.v128Load(), op.get(meanv), op.f32x4Sub, op.set(t), op.get(acc), op.get(t), op.get(t), op.f32x4Mul, op.f32x4Add, op.set(acc)),
     ...op.f32(1), ...hsum(acc), ...op.get(dim), ...op.f32FromI32, ...op.f32Div, ...op.get(eps), ...op.f32Add, ...op.f32Sqrt, ...op.f32Div, ...op.f32x4Splat, ...op.set(rstdv),
   ];
 }
@@ -50,9 +46,9 @@ const normForward: FunctionDef = {
       op.get(F.y), op.get(F.r), op.get(F.dim4), op.mul, op.add, op.set(F.py),
       op.get(F.r), op.get(F.pg), op.divU, op.get(F.dim4), op.mul, op.set(F.gofs),
       rowStats(F.px, F.d, F.dim4, F.dim, F.eps, F.acc, F.t, F.meanv, F.rstdv),
-      overRow(F.d, F.dim4,
-        at(F.py, F.d),
-        at(F.px, F.d), op.v128Load(), op.get(F.meanv), op.f32x4Sub, op.get(F.rstdv), op.f32x4Mul,
+      overVectors(F.d, F.dim4,
+        addressAt(F.py, F.d),
+        addressAt(F.px, F.d), op.v128Load(), op.get(F.meanv), op.f32x4Sub, op.get(F.rstdv), op.f32x4Mul,
         op.get(F.offv), at3(F.sc, F.gofs, F.d), op.v128Load(), op.f32x4Add, op.f32x4Mul,
         at3(F.sh, F.gofs, F.d), op.v128Load(), op.f32x4Add,
         op.v128Store(),
@@ -62,7 +58,7 @@ const normForward: FunctionDef = {
 };
 
 const B = { dy: 0, x: 1, sc: 2, dx: 3, dsh: 4, dsc: 5, rows: 6, dim: 7, pg: 8, off: 9, eps: 10, r: 11, d: 12, px: 13, pdy: 14, pdx: 15, gofs: 16, dim4: 17, acc: 18, acc2: 19, t: 20, h: 21, g: 22, dyv: 23, meanv: 24, rstdv: 25, offv: 26, mgv: 27, mgxv: 28 };
-const normalized = (): Code => [...at(B.px, B.d), ...op.v128Load(), ...op.get(B.meanv), ...op.f32x4Sub, ...op.get(B.rstdv), ...op.f32x4Mul, ...op.set(B.h)];
+const normalized = (): Code => [...addressAt(B.px, B.d), ...op.v128Load(), ...op.get(B.meanv), ...op.f32x4Sub, ...op.get(B.rstdv), ...op.f32x4Mul, ...op.set(B.h)];
 const normBackward: FunctionDef = {
   name: 'normBackward',
   params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32],
@@ -78,9 +74,9 @@ const normBackward: FunctionDef = {
       op.get(B.r), op.get(B.pg), op.divU, op.get(B.dim4), op.mul, op.set(B.gofs),
       rowStats(B.px, B.d, B.dim4, B.dim, B.eps, B.acc, B.t, B.meanv, B.rstdv),
       zero(B.acc), zero(B.acc2),
-      overRow(B.d, B.dim4,
+      overVectors(B.d, B.dim4,
         normalized(),
-        at(B.pdy, B.d), op.v128Load(), op.set(B.dyv),
+        addressAt(B.pdy, B.d), op.v128Load(), op.set(B.dyv),
         op.get(B.dyv), op.get(B.offv), at3(B.sc, B.gofs, B.d), op.v128Load(), op.f32x4Add, op.f32x4Mul, op.set(B.g),
         op.get(B.acc), op.get(B.g), op.f32x4Add, op.set(B.acc),
         op.get(B.acc2), op.get(B.g), op.get(B.h), op.f32x4Mul, op.f32x4Add, op.set(B.acc2),
@@ -89,10 +85,10 @@ const normBackward: FunctionDef = {
       ),
       hsum(B.acc), op.get(B.dim), op.f32FromI32, op.f32Div, op.f32x4Splat, op.set(B.mgv),
       hsum(B.acc2), op.get(B.dim), op.f32FromI32, op.f32Div, op.f32x4Splat, op.set(B.mgxv),
-      overRow(B.d, B.dim4,
+      overVectors(B.d, B.dim4,
         normalized(),
-        at(B.pdx, B.d),
-        at(B.pdy, B.d), op.v128Load(), op.get(B.offv), at3(B.sc, B.gofs, B.d), op.v128Load(), op.f32x4Add, op.f32x4Mul,
+        addressAt(B.pdx, B.d),
+        addressAt(B.pdy, B.d), op.v128Load(), op.get(B.offv), at3(B.sc, B.gofs, B.d), op.v128Load(), op.f32x4Add, op.f32x4Mul,
         op.get(B.mgv), op.f32x4Sub, op.get(B.h), op.get(B.mgxv), op.f32x4Mul, op.f32x4Sub,
         op.get(B.rstdv), op.f32x4Mul,
         op.v128Store(),
@@ -117,7 +113,7 @@ const gatedAdd: FunctionDef = {
     op.i32(0), op.set(G.r),
     rowLoop(G.r, G.rows, [
       ...rowOffsets(G.pg, G.r, G.roff, G.gofs, G.dim4),
-      overRow(G.d, G.dim4,
+      overVectors(G.d, G.dim4,
         at3(G.o1, G.roff, G.d),
         at3(G.a, G.roff, G.d), op.v128Load(),
         at3(G.b, G.roff, G.d), op.v128Load(), at3(G.gate, G.gofs, G.d), op.v128Load(), op.f32x4Mul,
@@ -136,7 +132,7 @@ const gatedAddGrad: FunctionDef = {
     op.i32(0), op.set(GB.r),
     rowLoop(GB.r, GB.rows, [
       ...rowOffsets(GB.pg, GB.r, GB.roff, GB.gofs, GB.dim4),
-      overRow(GB.d, GB.dim4,
+      overVectors(GB.d, GB.dim4,
         at3(GB.dy, GB.roff, GB.d), op.v128Load(), op.set(GB.dyv),
         at3(GB.dyOut, GB.roff, GB.d), op.get(GB.dyv), at3(GB.gate, GB.gofs, GB.d), op.v128Load(), op.f32x4Mul, op.v128Store(),
         at3(GB.dgate, GB.gofs, GB.d), at3(GB.dgate, GB.gofs, GB.d), op.v128Load(), op.get(GB.dyv), at3(GB.y, GB.roff, GB.d), op.v128Load(), op.f32x4Mul, op.f32x4Add, op.v128Store(),

@@ -1,4 +1,4 @@
-import { Code, F32, FunctionDef, I32, op, V128, whileBelow } from './wasm-asm';
+import { Code, F32, FunctionDef, I32, op, V128, whileBelow, addressAt } from './wasm-asm';
 import { kernelModule } from './kernel-module';
 
 // The fused optimizer kernels' arithmetic (fused-optimizer.ts) as SIMD code on the wasm heap.
@@ -10,7 +10,6 @@ import { kernelModule } from './kernel-module';
 
 /** for (i = 0; i < limit; i += step) body, with i a byte offset. */
 const bytesLoop = (i: number, limit: number, step: number, ...body: Code[]): Code => whileBelow(i, limit, step, ...body);
-const at = (base: number, i: number): Code => [...op.get(base), ...op.get(i), ...op.add];
 const splat = (local: number, target: number): Code => [...op.get(local), ...op.f32x4Splat, ...op.set(target)];
 const oneMinus = (local: number): Code => [...op.f32(1), ...op.get(local), ...op.f32Sub];
 
@@ -25,9 +24,9 @@ const sumSquares: FunctionDef = {
     op.get(S.n), op.i32(2), op.shl, op.set(S.end),
     op.f32(0), op.f32x4Splat, op.set(S.acc),
     op.i32(0), op.set(S.i),
-    bytesLoop(S.i, S.vecEnd, 16, at(S.x, S.i), op.v128Load(), op.set(S.t), op.get(S.acc), op.get(S.t), op.get(S.t), op.f32x4Mul, op.f32x4Add, op.set(S.acc)),
+    bytesLoop(S.i, S.vecEnd, 16, addressAt(S.x, S.i), op.v128Load(), op.set(S.t), op.get(S.acc), op.get(S.t), op.get(S.t), op.f32x4Mul, op.f32x4Add, op.set(S.acc)),
     op.get(S.acc), op.f32x4ExtractLane(0), op.get(S.acc), op.f32x4ExtractLane(1), op.f32Add, op.get(S.acc), op.f32x4ExtractLane(2), op.f32Add, op.get(S.acc), op.f32x4ExtractLane(3), op.f32Add, op.set(S.s),
-    bytesLoop(S.i, S.end, 4, op.get(S.s), at(S.x, S.i), op.f32Load(), at(S.x, S.i), op.f32Load(), op.f32Mul, op.f32Add, op.set(S.s)),
+    bytesLoop(S.i, S.end, 4, op.get(S.s), addressAt(S.x, S.i), op.f32Load(), addressAt(S.x, S.i), op.f32Load(), op.f32Mul, op.f32Add, op.set(S.s)),
     op.get(S.s),
   ],
 };
@@ -44,16 +43,16 @@ function adamStep(vec: boolean): Code[] {
   const c = (vLocal: number, sCode: Code): Code => (vec ? op.get(vLocal) : sCode);
   const [g, mm, vv] = vec ? [AV.gv, AV.mv, AV.vv] : [AS.gs, AS.ms, AS.vs];
   return [
-    at(A.g, A.i), load, c(AV.scale, op.get(A.scale)), mul, op.set(g),
+    addressAt(A.g, A.i), load, c(AV.scale, op.get(A.scale)), mul, op.set(g),
     // m' = β1·m + (1 − β1)·g
-    at(A.m, A.i), load, c(AV.b1, op.get(A.b1)), mul, op.get(g), c(AV.c1, oneMinus(A.b1)), mul, add, op.set(mm),
+    addressAt(A.m, A.i), load, c(AV.b1, op.get(A.b1)), mul, op.get(g), c(AV.c1, oneMinus(A.b1)), mul, add, op.set(mm),
     // v' = β2·v + (1 − β2)·g²
-    at(A.v, A.i), load, c(AV.b2, op.get(A.b2)), mul, op.get(g), op.get(g), mul, c(AV.c2, oneMinus(A.b2)), mul, add, op.set(vv),
-    at(A.mo, A.i), op.get(mm), store,
-    at(A.vo, A.i), op.get(vv), store,
+    addressAt(A.v, A.i), load, c(AV.b2, op.get(A.b2)), mul, op.get(g), op.get(g), mul, c(AV.c2, oneMinus(A.b2)), mul, add, op.set(vv),
+    addressAt(A.mo, A.i), op.get(mm), store,
+    addressAt(A.vo, A.i), op.get(vv), store,
     // p' = (p − lr/c1 · m' / (√(v'/c2) + ε))·keep
-    at(A.po, A.i),
-    at(A.p, A.i), load,
+    addressAt(A.po, A.i),
+    addressAt(A.p, A.i), load,
     c(AV.lrc1, op.get(A.lrc1)), op.get(mm), mul,
     op.get(vv), c(AV.ic2, op.get(A.ic2)), mul, sqrt, c(AV.eps, op.get(A.eps)), add,
     div, sub, c(AV.keep, op.get(A.keep)), mul,
@@ -80,9 +79,9 @@ const E = { e: 0, s: 1, o: 2, n: 3, decay: 4, i: 5, vecEnd: 6, end: 7, dv: 8, rv
 const emaStep = (vec: boolean): Code[] => {
   const [load, store, mul, add] = vec ? [op.v128Load(), op.v128Store(), op.f32x4Mul, op.f32x4Add] : [op.f32Load(), op.f32Store(), op.f32Mul, op.f32Add];
   return [
-    at(E.o, E.i),
-    at(E.e, E.i), load, vec ? op.get(E.dv) : op.get(E.decay), mul,
-    at(E.s, E.i), load, vec ? op.get(E.rv) : oneMinus(E.decay), mul,
+    addressAt(E.o, E.i),
+    addressAt(E.e, E.i), load, vec ? op.get(E.dv) : op.get(E.decay), mul,
+    addressAt(E.s, E.i), load, vec ? op.get(E.rv) : oneMinus(E.decay), mul,
     add, store,
   ];
 };

@@ -1,4 +1,4 @@
-import { Code, countUp, F32, FunctionDef, I32, op, V128 } from './wasm-asm';
+import { Code, countUp, F32, FunctionDef, I32, op, V128, overVectors, addressAt } from './wasm-asm';
 import { kernelModule } from './kernel-module';
 
 // Attention's row softmax and its gradient as SIMD code on the backend's memory, in place, for
@@ -42,10 +42,6 @@ export const lanes = (v: number, combine: Code): Code => [
   ...op.get(v), ...op.f32x4ExtractLane(2), ...combine, ...op.get(v), ...op.f32x4ExtractLane(3), ...combine,
 ];
 
-/** for (d = 0; d < bytes; d += 16) body */
-const overRow = (d: number, bytes: number, ...body: Code[]): Code => countUp(d, bytes, 16, ...body);
-
-const at = (base: number, d: number): Code => [...op.get(base), ...op.get(d), ...op.add];
 
 /** for (r = 0; r < rows; r++) body */
 const overRows = (r: number, rows: number, body: Code[]): Code => countUp(r, rows, 1, ...body);
@@ -62,21 +58,21 @@ const softmaxRows: FunctionDef = {
       op.get(S.p), op.get(S.r), op.get(S.bytes), op.mul, op.add, op.set(S.pr),
       op.get(S.bias), op.get(S.r), op.get(S.perBias), op.divU, op.get(S.bytes), op.mul, op.add, op.set(S.pb),
       op.f32x4Const(-3.4e38), op.set(S.mx),
-      overRow(S.d, S.bytes,
-        at(S.pr, S.d), op.v128Load(), op.get(S.scalev), op.f32x4Mul, at(S.pb, S.d), op.v128Load(), op.f32x4Add, op.set(S.x),
-        at(S.pr, S.d), op.get(S.x), op.v128Store(),
+      overVectors(S.d, S.bytes,
+        addressAt(S.pr, S.d), op.v128Load(), op.get(S.scalev), op.f32x4Mul, addressAt(S.pb, S.d), op.v128Load(), op.f32x4Add, op.set(S.x),
+        addressAt(S.pr, S.d), op.get(S.x), op.v128Store(),
         op.get(S.mx), op.get(S.x), op.f32x4Pmax, op.set(S.mx),
       ),
       lanes(S.mx, op.f32Max), op.f32x4Splat, op.set(S.mx),
       op.f32x4Const(0), op.set(S.sum),
-      overRow(S.d, S.bytes,
-        at(S.pr, S.d), op.v128Load(), op.get(S.mx), op.f32x4Sub, op.set(S.x),
+      overVectors(S.d, S.bytes,
+        addressAt(S.pr, S.d), op.v128Load(), op.get(S.mx), op.f32x4Sub, op.set(S.x),
         exp4(S.x, S.n, S.rr, S.keep), op.set(S.x),
-        at(S.pr, S.d), op.get(S.x), op.v128Store(),
+        addressAt(S.pr, S.d), op.get(S.x), op.v128Store(),
         op.get(S.sum), op.get(S.x), op.f32x4Add, op.set(S.sum),
       ),
       op.f32(1), lanes(S.sum, op.f32Add), op.f32Div, op.f32x4Splat, op.set(S.sum),
-      overRow(S.d, S.bytes, at(S.pr, S.d), at(S.pr, S.d), op.v128Load(), op.get(S.sum), op.f32x4Mul, op.v128Store()),
+      overVectors(S.d, S.bytes, addressAt(S.pr, S.d), addressAt(S.pr, S.d), op.v128Load(), op.get(S.sum), op.f32x4Mul, op.v128Store()),
     ]),
   ],
 };
@@ -93,11 +89,11 @@ const softmaxGradRows: FunctionDef = {
       op.get(G.p), op.get(G.r), op.get(G.bytes), op.mul, op.add, op.set(G.pp),
       op.get(G.g), op.get(G.r), op.get(G.bytes), op.mul, op.add, op.set(G.pg),
       op.f32x4Const(0), op.set(G.dot),
-      overRow(G.d, G.bytes, op.get(G.dot), at(G.pg, G.d), op.v128Load(), at(G.pp, G.d), op.v128Load(), op.f32x4Mul, op.f32x4Add, op.set(G.dot)),
+      overVectors(G.d, G.bytes, op.get(G.dot), addressAt(G.pg, G.d), op.v128Load(), addressAt(G.pp, G.d), op.v128Load(), op.f32x4Mul, op.f32x4Add, op.set(G.dot)),
       lanes(G.dot, op.f32Add), op.f32x4Splat, op.set(G.dot),
-      overRow(G.d, G.bytes,
-        at(G.pg, G.d),
-        at(G.pg, G.d), op.v128Load(), op.get(G.dot), op.f32x4Sub, at(G.pp, G.d), op.v128Load(), op.f32x4Mul, op.get(G.scalev), op.f32x4Mul,
+      overVectors(G.d, G.bytes,
+        addressAt(G.pg, G.d),
+        addressAt(G.pg, G.d), op.v128Load(), op.get(G.dot), op.f32x4Sub, addressAt(G.pp, G.d), op.v128Load(), op.f32x4Mul, op.get(G.scalev), op.f32x4Mul,
         op.v128Store(),
       ),
     ]),

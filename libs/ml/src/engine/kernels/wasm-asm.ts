@@ -116,6 +116,16 @@ export function countUp(i: number, limit: number, step: number, ...body: Code[])
   return [...op.i32(0), ...op.set(i), ...whileBelow(i, limit, step, ...body)];
 }
 
+/** for (i = 0; i < bytes; i += 16) body: one 128-bit vector per iteration, i a byte offset. */
+export function overVectors(i: number, bytes: number, ...body: Code[]): Code {
+  return countUp(i, bytes, 16, ...body);
+}
+
+/** The address base + offset (both i32 locals). */
+export function addressAt(base: number, offset: number): Code {
+  return [...op.get(base), ...op.get(offset), ...op.add];
+}
+
 export interface FunctionDef {
   name: string;
   /** A count of i32 parameters, or their types. */
