@@ -4,6 +4,7 @@ import { CosineSchedule } from './schedule';
 import { DitConfig, DitContext, DitPreset, DIT_PRESETS, createDitParams, ditForward, validateDitConfig } from './dit';
 import { TextEncoder } from './text-encoder';
 import { Rng } from './random';
+import { samplingPlan } from './sampling-plan';
 import { externalSampler, releaseExternalSampler } from '../onnx/sampler-choice';
 
 export interface GeneratorConfig {
@@ -186,7 +187,7 @@ export class Generator {
     const ap = this.schedule.at(tPrev);
     const x0 = tf.clipByValue(tf.div(tf.sub(x, tf.mul(eps, Math.sqrt(1 - at))), Math.sqrt(at)), -1, 1); // (B, H, W, C)
     const epsClipped = tf.div(tf.sub(x, tf.mul(x0, Math.sqrt(at))), Math.sqrt(1 - at)); // (B, H, W, C)
-    const sigma = eta * Math.sqrt((1 - ap) / (1 - at)) * Math.sqrt(Math.max(0, 1 - at / ap));
+    const sigma = this.schedule.ddimSigma(t, tPrev, eta);
     const dirCoef = Math.sqrt(Math.max(0, 1 - ap - sigma * sigma));
     return { mean: tf.add(tf.mul(x0, Math.sqrt(ap)), tf.mul(epsClipped, dirCoef)) as tf.Tensor4D, sigma };
   }
@@ -207,33 +208,20 @@ export class Generator {
     // FORGE_SAMPLER: the same loop with the DiT on onnxruntime-node (the default when installed; ../onnx).
     const onnx = externalSampler(this);
     if (onnx) return onnx.sample(options);
-    const steps = options.steps ?? 50;
-    const guidance = options.guidance ?? 3;
-    const eta = options.eta ?? 0;
-    const store = options.weights ?? (options.useEma === false ? this.store : this.ema);
-    const b = options.prompts.length;
-    if (b === 0) throw invalid('Generator.sample: no prompts');
-    if (!(eta >= 0 && eta <= 1)) throw invalid(`Generator.sample: eta must be in [0, 1], got ${eta}`);
-    const rng = new Rng(options.seed);
-    const { imageSize: s, channels: c } = this.config.dit;
-    const ts = this.schedule.samplingTimesteps(steps);
+    const plan = samplingPlan(this, options, 'Generator.sample');
     const ctx = tf.tidy(() => {
-      const k = this.samplingContext(options.prompts, guidance);
+      const k = this.samplingContext(options.prompts, plan.guidance);
       return { tokens: tf.keep(k.tokens), mask: tf.keep(k.mask), pooled: tf.keep(k.pooled) };
     });
-    let x = tf.randomNormal([b, s, s, c], 0, 1, 'float32', rng.seed()) as tf.Tensor4D; // (B, H, W, C)
+    let x = tf.randomNormal(plan.shape, 0, 1, 'float32', plan.startSeed) as tf.Tensor4D; // (B, H, W, C)
     const trajectory: TrajectoryStep[] = [];
-    for (let i = 0; i < ts.length; i++) {
-      const t = ts[i];
-      const tPrev = i + 1 < ts.length ? ts[i + 1] : -1;
-      const noiseSeed = rng.seed();
+    for (const { t, tPrev, sigma, noiseSeed } of plan.updates) {
       const [next, logProb] = tf.tidy(() => {
-        const { mean, sigma } = this.ddimStepMean(store, x, t, tPrev, ctx, guidance, eta);
+        const { mean } = this.ddimStepMean(plan.store, x, t, tPrev, ctx, plan.guidance, plan.eta);
         if (sigma === 0) return [mean, undefined];
         const xPrev = tf.add(mean, tf.mul(tf.randomNormal(mean.shape, 0, 1, 'float32', noiseSeed), sigma)) as tf.Tensor4D; // (B, H, W, C)
         return [xPrev, options.recordTrajectory ? Generator.logProb(xPrev, mean, sigma) : undefined];
       }) as [tf.Tensor4D, tf.Tensor1D | undefined];
-      const sigma = eta * Math.sqrt((1 - this.schedule.at(tPrev)) / (1 - this.schedule.at(t))) * Math.sqrt(Math.max(0, 1 - this.schedule.at(t) / this.schedule.at(tPrev)));
       if (options.recordTrajectory && logProb) {
         trajectory.push({ t, tPrev, sigma, x, xPrev: tf.clone(next), logProb: logProb.dataSync() as Float32Array });
         logProb.dispose();

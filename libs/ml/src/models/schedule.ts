@@ -24,6 +24,12 @@ export class CosineSchedule {
     return t < 0 ? 1 : this.alphaBar[t];
   }
 
+  /** σ of the DDIM update t → tPrev with stochasticity η (0: deterministic, 1: DDPM-like). */
+  ddimSigma(t: number, tPrev: number, eta: number): number {
+    const [at, ap] = [this.at(t), this.at(tPrev)];
+    return eta * Math.sqrt((1 - ap) / (1 - at)) * Math.sqrt(Math.max(0, 1 - at / ap));
+  }
+
   /** DDIM's descending timestep indices for `steps` sampling steps. */
   samplingTimesteps(steps: number): number[] {
     if (!Number.isInteger(steps) || steps < 1 || steps > this.timesteps) throw Object.assign(new Error(`CosineSchedule: steps must be an integer in [1, ${this.timesteps}], got ${steps}`), { code: 'INVALID_INPUT' });

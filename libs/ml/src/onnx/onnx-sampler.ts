@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // Types only: generator.ts imports this folder for its sampling hook.
 import type { Generator, SampleOptions, SampleResult, TrajectoryStep } from '../models/generator';
 import type { ParamStore } from '../models/params';
-import { Rng } from '../models/random';
+import { samplingPlan } from '../models/sampling-plan';
 import { DitOnnxSession } from './dit-session';
 import { OrtSessionOptions, samplingSessionOptions } from './ort';
 
@@ -14,10 +14,6 @@ import { OrtSessionOptions, samplingSessionOptions } from './ort';
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 const MAX_SESSIONS = 2;
 const f32 = Math.fround;
-
-function invalid(message: string): Error {
-  return Object.assign(new Error(message), { code: 'INVALID_INPUT' });
-}
 
 /** A seeded standard normal draw, exactly the values tf.randomNormal gives on any backend. */
 function normal(shape: number[], seed: number): Float32Array {
@@ -127,29 +123,14 @@ export class OnnxSampler {
   /** DDIM sampling; the same seed and options give the same images as Generator.sample. */
   sample(options: SampleOptions): SampleResult {
     const g = this.generator;
-    const steps = options.steps ?? 50;
-    const guidance = options.guidance ?? 3;
-    const eta = options.eta ?? 0;
-    const store = options.weights ?? (options.useEma === false ? g.store : g.ema);
-    const b = options.prompts.length;
-    if (b === 0) throw invalid('OnnxSampler.sample: no prompts');
-    if (!(eta >= 0 && eta <= 1)) throw invalid(`OnnxSampler.sample: eta must be in [0, 1], got ${eta}`);
-    const rng = new Rng(options.seed);
-    const { imageSize: s, channels: c } = g.config.dit;
-    const shape = [b, s, s, c];
-    const ts = g.schedule.samplingTimesteps(steps);
-    const session = this.session(store);
-    const ctx = textContext(g, options.prompts, guidance);
-    let x = normal(shape, rng.seed()); // (B, H, W, C)
+    const plan = samplingPlan(g, options, 'OnnxSampler.sample');
+    const { shape } = plan;
+    const session = this.session(plan.store);
+    const ctx = textContext(g, options.prompts, plan.guidance);
+    let x = normal(shape, plan.startSeed); // (B, H, W, C)
     const trajectory: TrajectoryStep[] = [];
-    for (let i = 0; i < ts.length; i++) {
-      const t = ts[i];
-      const tPrev = i + 1 < ts.length ? ts[i + 1] : -1;
-      const noiseSeed = rng.seed();
-      const at = g.schedule.at(t);
-      const ap = g.schedule.at(tPrev);
-      const sigma = eta * Math.sqrt((1 - ap) / (1 - at)) * Math.sqrt(Math.max(0, 1 - at / ap));
-      const mean = ddimMean(x, this.epsilon(session, x, t, ctx, guidance), at, ap, sigma); // (B, H, W, C)
+    for (const { t, tPrev, sigma, noiseSeed } of plan.updates) {
+      const mean = ddimMean(x, this.epsilon(session, x, t, ctx, plan.guidance), g.schedule.at(t), g.schedule.at(tPrev), sigma); // (B, H, W, C)
       if (sigma === 0) {
         x = mean;
         continue;
@@ -157,10 +138,10 @@ export class OnnxSampler {
       const noise = normal(shape, noiseSeed);
       const sig = f32(sigma);
       const next = mean.map((m, j) => m + f32(noise[j] * sig)); // (B, H, W, C)
-      if (options.recordTrajectory) trajectory.push({ t, tPrev, sigma, x: tf.tensor4d(x, shape as [number, number, number, number]), xPrev: tf.tensor4d(next, shape as [number, number, number, number]), logProb: logProb(next, mean, sigma, b) });
+      if (options.recordTrajectory) trajectory.push({ t, tPrev, sigma, x: tf.tensor4d(x, shape), xPrev: tf.tensor4d(next, shape), logProb: logProb(next, mean, sigma, shape[0]) });
       x = next;
     }
-    const images = tf.tensor4d(x.map((v) => Math.min(1, Math.max(-1, v))), shape as [number, number, number, number]);
+    const images = tf.tensor4d(x.map((v) => Math.min(1, Math.max(-1, v))), shape);
     return { images, trajectory };
   }
 
