@@ -9,7 +9,7 @@ import { registerWasmKernelOverrides } from './kernels';
 import { registerFusedAttentionKernels } from './kernels/fused-attention';
 import { registerFusedDenseKernels } from './kernels/fused-dense';
 import { registerFusedGateKernels } from './kernels/fused-gate';
-import { registerFusedGeluKernels } from './kernels/fused-gelu';
+import { registerFusedSigmoidLinearKernels } from './kernels/fused-gelu';
 import { registerFusedNormKernels } from './kernels/fused-norm';
 import { stopGemmTeams } from './kernels/gemm-team';
 import { nativeGemmChoice, startNativeGemm, stopNativeGemm, type NativeGemmChoice } from './kernels/native-gemm';
@@ -121,7 +121,7 @@ async function start(options: InitBackendOptions): Promise<BackendInfo> {
   registerFusedGateKernels();
   registerFusedAttentionKernels();
   registerFusedDenseKernels();
-  registerFusedGeluKernels();
+  registerFusedSigmoidLinearKernels();
   const prefer = options.prefer;
   if (prefer === undefined || prefer === 'tensorflow') {
     const native = await tryNative();

@@ -12,7 +12,7 @@ export type { NormAffineAttrs } from './kernels/fused-norm';
 export { gatedAdd } from './kernels/fused-gate';
 export { attentionProbabilities, multiHeadAttention, multiHeadAttentionOps } from './kernels/fused-attention';
 export { linear } from './kernels/fused-dense';
-export { gelu } from './kernels/fused-gelu';
+export { gelu, silu } from './kernels/fused-gelu';
 export { GELU_SLOPE } from './kernels/simd-gelu';
 export type { NativeGemmChoice } from './kernels/native-gemm';
 export { openBlasCoreType, readCpuinfo } from './openblas-core';

@@ -79,9 +79,9 @@ function gatedResidual(x: tf.Tensor2D, y: tf.Tensor2D, gate: tf.Tensor2D, batch:
   return gatedAdd(x, y, gate); // (B·N, D)
 }
 
-/** adaLN-zero block: self-attention, cross-attention to text, MLP, each modulated by c. */
-function ditBlock(s: ParamStore, name: string, h: tf.Tensor2D, c: tf.Tensor2D, ctx: tf.Tensor2D, ctxMask: tf.Tensor2D, batch: number, heads: number): tf.Tensor2D {
-  const mod = tf.split(dense(s, `${name}/ada`, silu(c)), 9, 1) as tf.Tensor2D[]; // 9 × (B, D)
+/** adaLN-zero block: self-attention, cross-attention to text, MLP, each modulated by the conditioning (silu(c), shared by every block). */
+function ditBlock(s: ParamStore, name: string, h: tf.Tensor2D, cAct: tf.Tensor2D, ctx: tf.Tensor2D, ctxMask: tf.Tensor2D, batch: number, heads: number): tf.Tensor2D {
+  const mod = tf.split(dense(s, `${name}/ada`, cAct), 9, 1) as tf.Tensor2D[]; // 9 × (B, D)
   const [sh1, sc1, g1, sh2, sc2, g2, sh3, sc3, g3] = mod;
   const a = attention(s, `${name}/self`, { x: modulate(h, sh1, sc1, batch), batch, heads }); // (B·N, D)
   h = gatedResidual(h, a, g1, batch); // (B·N, D)
@@ -103,8 +103,10 @@ export function ditForward(s: ParamStore, c: DitConfig, x: tf.Tensor4D, t: tf.Te
   const cond = tf.add(temb, dense(s, 'dit/textPool', ctx.pooled)) as tf.Tensor2D; // (B, D)
   const l = ctx.tokens.shape[1];
   const ctxFlat = tf.reshape(ctx.tokens, [b * l, c.contextDim]) as tf.Tensor2D; // (B·L, Dc)
-  for (let i = 0; i < c.depth; i++) h = ditBlock(s, `dit/block${i}`, h, cond, ctxFlat, ctx.mask, b, c.heads); // (B·N, D)
-  const [shift, scale] = tf.split(dense(s, 'dit/final/ada', silu(cond)), 2, 1) as tf.Tensor2D[]; // 2 × (B, D)
+  // Every block's modulation and the final one read silu(cond): computed (and differentiated) once.
+  const condAct = silu(cond); // (B, D)
+  for (let i = 0; i < c.depth; i++) h = ditBlock(s, `dit/block${i}`, h, condAct, ctxFlat, ctx.mask, b, c.heads); // (B·N, D)
+  const [shift, scale] = tf.split(dense(s, 'dit/final/ada', condAct), 2, 1) as tf.Tensor2D[]; // 2 × (B, D)
   const out = dense(s, 'dit/final/out', modulate(h, shift, scale, b)); // (B·N, p·p·C)
   return unpatchify(tf.reshape(out, [b, n, -1]) as tf.Tensor3D, c.patch, c.imageSize, c.imageSize, c.channels); // (B, H, W, C)
 }

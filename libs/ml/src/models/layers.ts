@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { attentionProbabilities, gelu, linear, multiHeadAttention, normAffine } from '../engine';
+import { attentionProbabilities, gelu, linear, multiHeadAttention, normAffine, silu } from '../engine';
 import { ParamStore } from './params';
 
 // Building blocks shared by every model. Parameters live in a ParamStore under a name prefix;
@@ -37,10 +37,8 @@ export function layerNorm<T extends tf.Tensor>(store: ParamStore, name: string, 
 /** GELU as x·σ(1.702x) (one kernel: engine gelu). */
 export { gelu };
 
-/** x·σ(x) */
-export function silu<T extends tf.Tensor>(x: T): T {
-  return tf.mul(x, tf.sigmoid(x)) as T;
-}
+/** SiLU, x·σ(x) (one kernel: engine silu). */
+export { silu };
 
 export function createMlp(store: ParamStore, name: string, dim: number, hidden: number): void {
   createDense(store, `${name}/fc1`, dim, hidden);

@@ -5,69 +5,84 @@ import { AnyBackend, registerOnWasmAndCpu, withOutputs } from './js-kernel';
 import { GELU_SLOPE, simdGeluFor } from './simd-gelu';
 import { dataOf } from './wasm-heap';
 
-// GELU as x·σ(1.702x) in one kernel and its gradient in one more; as tfjs ops it is 3 calls
-// forward and ~6 backward.
+// x·σ(k·x) in one kernel and its gradient in one more: GELU in its sigmoid form (k = 1.702) and
+// SiLU (k = 1). As tfjs ops it is 2–3 calls forward and ~7 backward.
 
-export const GELU = 'ForgeGelu';
-export const GELU_GRAD = 'ForgeGeluGrad';
+export const SIGMOID_LINEAR = 'ForgeSigmoidLinear';
+export const SIGMOID_LINEAR_GRAD = 'ForgeSigmoidLinearGrad';
 
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-GELU_SLOPE * x));
+export interface SigmoidLinearAttrs {
+  /** k in x·σ(k·x). */
+  slope: number;
+}
+
+const sigmoid = (x: number, k: number) => 1 / (1 + Math.exp(-k * x));
+const slopeOf = (attrs: unknown) => (attrs as SigmoidLinearAttrs).slope;
 
 function simd(backend: unknown, size: number) {
   return (backend as AnyBackend).wasm && size % 4 === 0 ? simdGeluFor(backend as BackendWasm) : undefined;
 }
 
-const forward: KernelFunc = ({ inputs, backend }) => {
+const forward: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x } = inputs as { x: TensorInfo };
+  const k = slopeOf(attrs);
   const size = x.shape.reduce((a, b) => a * b, 1);
   const kernel = simd(backend, size);
   if (kernel) {
     const wasm = backend as BackendWasm;
     const y = wasm.makeOutput([...x.shape], 'float32');
-    kernel.geluForward(dataOf(wasm, x).memoryOffset, dataOf(wasm, y).memoryOffset, size);
+    kernel.geluForward(dataOf(wasm, x).memoryOffset, dataOf(wasm, y).memoryOffset, size, k);
     return y;
   }
   return withOutputs(backend as AnyBackend, [x], [[...x.shape]], ([xs], [y]) => {
-    for (let i = 0; i < size; i++) y[i] = xs[i] * sigmoid(xs[i]);
+    for (let i = 0; i < size; i++) y[i] = xs[i] * sigmoid(xs[i], k);
   })[0];
 };
 
-const backward: KernelFunc = ({ inputs, backend }) => {
+const backward: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
+  const k = slopeOf(attrs);
   const size = x.shape.reduce((a, b) => a * b, 1);
   const kernel = simd(backend, size);
   if (kernel) {
     const wasm = backend as BackendWasm;
     const dx = wasm.makeOutput([...x.shape], 'float32');
     const at = (t: TensorInfo) => dataOf(wasm, t).memoryOffset;
-    kernel.geluBackward(at(dy), at(x), at(dx), size);
+    kernel.geluBackward(at(dy), at(x), at(dx), size, k);
     return dx;
   }
   return withOutputs(backend as AnyBackend, [dy, x], [[...x.shape]], ([dys, xs], [dx]) => {
     for (let i = 0; i < size; i++) {
-      const s = sigmoid(xs[i]);
-      dx[i] = dys[i] * (s + GELU_SLOPE * xs[i] * s * (1 - s));
+      const s = sigmoid(xs[i], k);
+      dx[i] = dys[i] * (s + k * xs[i] * s * (1 - s));
     }
   })[0];
 };
 
 /** Registers the kernels for wasm and cpu and the gradient (idempotent). */
-export function registerFusedGeluKernels(): void {
-  registerOnWasmAndCpu({ [GELU]: forward, [GELU_GRAD]: backward });
-  if (!tf.getGradient(GELU)) {
+export function registerFusedSigmoidLinearKernels(): void {
+  registerOnWasmAndCpu({ [SIGMOID_LINEAR]: forward, [SIGMOID_LINEAR_GRAD]: backward });
+  if (!tf.getGradient(SIGMOID_LINEAR)) {
     registerGradient({
-      kernelName: GELU,
+      kernelName: SIGMOID_LINEAR,
       inputsToSave: ['x'],
-      gradFunc: (dy, saved) => ({ x: () => tf.engine().runKernel(GELU_GRAD, { dy: dy as tf.Tensor, x: saved[0] }) as tf.Tensor }),
+      gradFunc: (dy, saved, attrs) => ({ x: () => tf.engine().runKernel(SIGMOID_LINEAR_GRAD, { dy: dy as tf.Tensor, x: saved[0] }, attrs) as tf.Tensor }),
     });
   }
 }
 
-/**
- * GELU as x·σ(1.702x): within 0.02 of the erf form, and σ is far cheaper than tanh or erf.
- * One kernel on wasm and cpu, tfjs ops elsewhere.
- */
+/** x·σ(k·x): one kernel on wasm and cpu, tfjs ops elsewhere. */
+function sigmoidLinear<T extends tf.Tensor>(x: T, slope: number): T {
+  if (getKernel(SIGMOID_LINEAR, tf.getBackend()) && x.dtype === 'float32') return tf.engine().runKernel(SIGMOID_LINEAR, { x }, { slope } as unknown as tf.NamedAttrMap) as T;
+  return tf.mul(x, tf.sigmoid(slope === 1 ? x : tf.mul(x, slope))) as T;
+}
+
+/** GELU as x·σ(1.702x): within 0.02 of the erf form, and σ is far cheaper than tanh or erf. */
 export function gelu<T extends tf.Tensor>(x: T): T {
-  if (getKernel(GELU, tf.getBackend()) && x.dtype === 'float32') return tf.engine().runKernel(GELU, { x }) as T;
-  return tf.mul(x, tf.sigmoid(tf.mul(x, GELU_SLOPE))) as T;
+  return sigmoidLinear(x, GELU_SLOPE);
+}
+
+/** SiLU (swish), x·σ(x). */
+export function silu<T extends tf.Tensor>(x: T): T {
+  return sigmoidLinear(x, 1);
 }
