@@ -26,19 +26,29 @@ function kernelOf(backendName: string, name: string): KernelFunc {
 
 type GemmAt = NonNullable<NativeGemm['gemmAt']>;
 
+/**
+ * Every one of `rows` rows at `dst` set to the `cols` values at `src`, by doubling copies (native
+ * memmove): ~10 µs for 1024×64, where OpenBLAS took 36 µs for the same broadcast as a product with k = 1.
+ */
+export function fillRows(f32: Float32Array, dst: number, src: number, rows: number, cols: number): void {
+  if (rows === 0 || cols === 0) return;
+  f32.copyWithin(dst, src, src + cols);
+  for (let done = 1; done < rows; done *= 2) {
+    const copy = Math.min(done, rows - done);
+    f32.copyWithin(dst + done * cols, dst, dst + copy * cols);
+  }
+}
+
 /** The kernels as products on the native GEMM, in place on the wasm heap. */
 const nativeDense = {
   forward(gemm: GemmAt, backend: BackendWasm, x: TensorInfo, w: TensorInfo, b: TensorInfo): TensorInfo {
     const [n, nIn] = x.shape;
     const nOut = w.shape[1];
     const out = backend.makeOutput([n, nOut], 'float32');
-    const ones = backend.makeOutput([n], 'float32');
-    const f32 = heapAllF32(backend); // after the allocations, which may grow the heap
+    const f32 = heapAllF32(backend); // after the allocation, which may grow the heap
     const at = (t: TensorInfo) => dataOf(backend, t).memoryOffset >> 2;
-    f32.fill(1, at(ones), at(ones) + n);
-    gemm(f32, false, false, n, nOut, 1, at(ones), 1, at(b), nOut, at(out), nOut); // out = 1·bᵀ
+    fillRows(f32, at(out), at(b), n, nOut); // out = 1·bᵀ
     gemm(f32, false, false, n, nOut, nIn, at(x), nIn, at(w), nOut, at(out), nOut, 1); // out += x·w
-    backend.disposeData(ones.dataId);
     return out;
   },
   backward(gemm: GemmAt, backend: BackendWasm, dy: TensorInfo, x: TensorInfo, w: TensorInfo): TensorInfo[] {

@@ -3,7 +3,7 @@ import { initBackend, shutdownBackend } from '../backend';
 import { profileKernels } from '../kernel-profile';
 import { availableGemms, relativeError, seededValues, valuesOn } from '../testing';
 import '../../models/register-gradients';
-import { DENSE, DENSE_GRAD, linear } from './fused-dense';
+import { DENSE, DENSE_GRAD, fillRows, linear } from './fused-dense';
 
 // The fused dense layer and its gradient against tfjs ops on the plain JS backend, on wasm (with
 // products on our kernels and on each native GEMM installed here) and on cpu.
@@ -66,5 +66,25 @@ describe.each(availableGemms())('linear, products on %s', (gemm) => {
   it('refuses mismatched shapes, naming them', () => {
     expect(() => linear(tf.zeros([4, 3]), tf.zeros([4, 2]), tf.zeros([2]))).toThrow(/x \[4,3\], w \[4,2\] and b \[2\]/);
     expect(() => linear(tf.zeros([4, 3]), tf.zeros([3, 2]), tf.zeros([3]))).toThrow(/must be \(N, nIn\)/);
+  });
+});
+
+describe('fillRows (the bias broadcast of the native path)', () => {
+  it.each([
+    [0, 3],
+    [1, 3],
+    [2, 1],
+    [5, 4],
+    [1000, 7],
+    [1024, 64],
+  ])('%i rows of %i: every row is the source row, nothing outside is touched', (rows, cols) => {
+    const [src, dst] = [3, 3 + cols + 5];
+    const f32 = new Float32Array(dst + rows * cols + 5).fill(-1);
+    for (let j = 0; j < cols; j++) f32[src + j] = j + 0.5;
+    const before = f32.slice();
+    fillRows(f32, dst, src, rows, cols);
+    const expected = before.slice();
+    for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) expected[dst + r * cols + j] = j + 0.5;
+    expect(Array.from(f32)).toEqual(Array.from(expected));
   });
 });
