@@ -5,6 +5,7 @@ import { DitConfig, DitContext, DitPreset, DIT_PRESETS, createDitParams, ditForw
 import { TextEncoder } from './text-encoder';
 import { Rng } from './random';
 import { samplingPlan } from './sampling-plan';
+import { TextFeatureCache } from './text-feature-cache';
 import { externalSampler, releaseExternalSampler } from '../onnx/sampler-choice';
 
 export interface GeneratorConfig {
@@ -90,6 +91,8 @@ export class Generator {
   readonly store: ParamStore;
   readonly ema: ParamStore;
   readonly schedule: CosineSchedule;
+  /** Features of the frozen text encoder per prompt (used while trainText is off). */
+  readonly textFeatures: TextFeatureCache;
 
   constructor(readonly config: GeneratorConfig, readonly text: TextEncoder, seed = 0) {
     validateDitConfig(config.dit);
@@ -101,6 +104,7 @@ export class Generator {
     createDitParams(this.store, config.dit);
     this.ema = this.store.clone(false);
     this.schedule = new CosineSchedule(config.timesteps);
+    this.textFeatures = new TextFeatureCache(text);
   }
 
   /** What an optimizer should update: the DiT, plus the text encoder when trainText. */
@@ -109,7 +113,8 @@ export class Generator {
   }
 
   private context(prompts: readonly string[]): DitContext {
-    const f = this.text.encodeTexts(prompts);
+    // A frozen text encoder's features come from the cache; a trained one is run (gradients flow).
+    const f = this.config.trainText ? this.text.encodeTexts(prompts) : this.textFeatures.features(prompts);
     return { tokens: f.tokens, mask: f.mask, pooled: f.pooled };
   }
 
@@ -236,6 +241,7 @@ export class Generator {
 
   dispose(): void {
     releaseExternalSampler(this);
+    this.textFeatures.clear();
     this.store.dispose();
     this.ema.dispose();
   }
