@@ -144,7 +144,9 @@ start() {
   write_config "$broker_port" "$controller_port"
   rm -rf "$dir/data" "$dir/server.log"
   local cluster_id
-  cluster_id="$(node -e "console.log(require('crypto').randomBytes(16).toString('base64url'))")"
+  # 16 random bytes in base64url, as Kafka's own ids; never starting with '-', which the storage
+  # tool would read as an option (1 run in 64 failed to start before).
+  cluster_id="$(node -e "let id; do id = require('crypto').randomBytes(16).toString('base64url'); while (id.startsWith('-')); console.log(id)")"
   java "${java_opts[@]}" -Dlog4j.configuration="file:$dir/log4j.properties" -cp "$libs/*" \
     kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" > "$dir/format.log" 2>&1 || {
     echo "kafka: storage format failed:" >&2; cat "$dir/format.log" >&2; exit 1; }
