@@ -21,8 +21,6 @@ interface Entry {
   tokens: tf.Tensor2D;
   /** (D) */
   pooled: tf.Tensor1D;
-  /** (maxLength): 1 for the real tokens */
-  mask: tf.Tensor1D;
 }
 
 export class TextFeatureCache {
@@ -40,16 +38,16 @@ export class TextFeatureCache {
     budgetBytes = TEXT_CACHE_BUDGET_BYTES,
   ) {
     const { maxLength: t, dim: d } = encoder.config;
-    this.capacity = Math.max(1, Math.floor(budgetBytes / (4 * (t * d + d + t))));
+    this.capacity = Math.max(1, Math.floor(budgetBytes / (4 * (t * d + d))));
   }
 
   get size(): number {
     return this.entries.size;
   }
 
-  /** Tensors the cache holds (three per prompt), for accounting of tensor counts. */
+  /** Tensors the cache holds (two per prompt), for accounting of tensor counts. */
   get tensorCount(): number {
-    return 3 * this.entries.size;
+    return 2 * this.entries.size;
   }
 
   /** The encoder's features for `texts`, as TextEncoder.encodeTexts gives them (call inside tf.tidy). */
@@ -68,10 +66,12 @@ export class TextFeatureCache {
     this.misses += missing.length;
     // The tokenizer's batch length: the longest prompt, at least 2.
     const [b, t, d] = [texts.length, Math.max(2, ...rows.map((r) => r.length)), this.encoder.config.dim];
+    const mask = new Float32Array(b * t);
+    rows.forEach((r, i) => mask.fill(1, i * t, i * t + r.length));
     const features = {
       tokens: tf.slice(tf.stack(rows.map((r) => r.tokens)), [0, 0, 0], [b, t, d]) as tf.Tensor3D, // (B, T, D)
       pooled: tf.stack(rows.map((r) => r.pooled)) as tf.Tensor2D, // (B, D)
-      mask: tf.slice(tf.stack(rows.map((r) => r.mask)), [0, 0], [b, t]) as tf.Tensor2D, // (B, T)
+      mask: tf.tensor2d(mask, [b, t]), // (B, T)
     };
     this.evictBeyondCapacity();
     return features;
@@ -79,7 +79,7 @@ export class TextFeatureCache {
 
   /** Frees every cached tensor. */
   clear(): void {
-    for (const entry of this.entries.values()) tf.dispose([entry.tokens, entry.pooled, entry.mask]);
+    for (const entry of this.entries.values()) tf.dispose([entry.tokens, entry.pooled]);
     this.entries.clear();
   }
 
@@ -91,20 +91,19 @@ export class TextFeatureCache {
       const [tokens, pooled] = [tf.unstack(f.tokens), tf.unstack(f.pooled)];
       return texts.map((_, i) => {
         const real = tf.slice(tokens[i], [0, 0], [lengths[i], dim]); // (length, D)
-        const mask = new Float32Array(maxLength).fill(1, 0, lengths[i]);
-        return { tokens: tf.pad(real, [[0, maxLength - lengths[i]], [0, 0]]) as tf.Tensor2D, pooled: pooled[i] as tf.Tensor1D, mask: tf.tensor1d(mask) };
+        return { tokens: tf.pad(real, [[0, maxLength - lengths[i]], [0, 0]]) as tf.Tensor2D, pooled: pooled[i] as tf.Tensor1D };
       });
     });
     texts.forEach((text, i) => {
       const row = rows[i];
-      this.entries.set(text, { length: lengths[i], tokens: tf.keep(row.tokens), pooled: tf.keep(row.pooled), mask: tf.keep(row.mask) });
+      this.entries.set(text, { length: lengths[i], tokens: tf.keep(row.tokens), pooled: tf.keep(row.pooled) });
     });
   }
 
   private evictBeyondCapacity(): void {
     for (const [text, entry] of this.entries) {
       if (this.entries.size <= this.capacity) break;
-      tf.dispose([entry.tokens, entry.pooled, entry.mask]);
+      tf.dispose([entry.tokens, entry.pooled]);
       this.entries.delete(text);
     }
   }
