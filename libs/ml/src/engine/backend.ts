@@ -13,6 +13,7 @@ import { registerFusedSigmoidLinearKernels } from './kernels/fused-gelu';
 import { registerFusedNormKernels } from './kernels/fused-norm';
 import { stopGemmTeams } from './kernels/gemm-team';
 import { nativeGemmChoice, startNativeGemm, stopNativeGemm, type NativeGemmChoice } from './kernels/native-gemm';
+import { nativeKernelsChoice, startNativeKernels, stopNativeKernels, type NativeKernelsChoice } from './kernels/native-kernels';
 import { registerFusedOptimizerKernels } from './kernels/fused-optimizer';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -52,6 +53,12 @@ export interface InitBackendOptions {
    * `FORGE_ML_GEMM`, else `auto`. Needs kernel overrides.
    */
   gemm?: NativeGemmChoice;
+  /**
+   * Kernels in C compiled for this CPU on first use (kernels/native-kernels.ts): `auto` when a C
+   * compiler is there, `off` never; default `FORGE_ML_NATIVE_KERNELS`, else `auto`. Needs kernel
+   * overrides.
+   */
+  nativeKernels?: NativeKernelsChoice;
   /** Where the one start-up line goes; default stderr. */
   log?: (line: string) => void;
 }
@@ -104,6 +111,7 @@ export async function shutdownBackend(): Promise<void> {
   openThreadGate();
   stopGemmTeams();
   stopNativeGemm();
+  stopNativeKernels();
   if (info && tf.findBackend(info.name)) tf.removeBackend(info.name);
   current = undefined;
   info = undefined;
@@ -130,7 +138,7 @@ async function start(options: InitBackendOptions): Promise<BackendInfo> {
   }
   if (prefer === undefined || prefer === 'wasm') {
     try {
-      return await startWasm(options.threads ?? threadsFromEnvironment(), options.kernelOverrides ?? true, options.gateThreads ?? true, options.gemm ?? nativeGemmChoice());
+      return await startWasm(options.threads ?? threadsFromEnvironment(), options.kernelOverrides ?? true, options.gateThreads ?? true, options.gemm ?? nativeGemmChoice(), options.nativeKernels ?? nativeKernelsChoice());
     } catch (err) {
       // A GEMM provider asked for by name must not be silently replaced by the slow JS backend.
       if (prefer === 'wasm' || (err as { code?: string }).code === 'GEMM_UNAVAILABLE') throw err;
@@ -169,7 +177,7 @@ async function tryNative(): Promise<BackendInfo | undefined> {
   return undefined;
 }
 
-async function startWasm(requestedThreads: number, overrides: boolean, gateThreads: boolean, gemm: NativeGemmChoice): Promise<BackendInfo> {
+async function startWasm(requestedThreads: number, overrides: boolean, gateThreads: boolean, gemm: NativeGemmChoice, nativeKernels: NativeKernelsChoice): Promise<BackendInfo> {
   // The C++ side runs at most 4 threads; more than the machine's cores would only contend.
   const threads = Math.max(1, Math.min(Math.floor(requestedThreads), 4, os.cpus().length));
   let module: WasmModule;
@@ -207,5 +215,7 @@ async function startWasm(requestedThreads: number, overrides: boolean, gateThrea
   // Matrix products on native code when the machine has it (kernels/native-gemm.ts).
   const native = overrides ? startNativeGemm(gemm, actualThreads).gemm : undefined;
   const products = native ? `, products ≥ 2^${Math.log2(native.minMacs)} multiply-adds on ${native.provider} (${native.threads} threads)` : '';
-  return { name: 'wasm', threads: actualThreads, simd: true, version: `@tensorflow/tfjs-backend-wasm@${WASM_PACKAGE_VERSION} (${build}${overrides ? ', kernel overrides' : ', stock kernels'}${threading}${products})` };
+  const c = overrides ? startNativeKernels(nativeKernels) : {};
+  const attention = c.kernels ? `, attention in C (${c.kernels.name})` : c.reason && nativeKernels === 'auto' ? `, attention on wasm (no native kernels: ${c.reason})` : '';
+  return { name: 'wasm', threads: actualThreads, simd: true, version: `@tensorflow/tfjs-backend-wasm@${WASM_PACKAGE_VERSION} (${build}${overrides ? ', kernel overrides' : ', stock kernels'}${threading}${products}${attention})` };
 }

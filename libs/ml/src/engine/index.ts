@@ -15,4 +15,5 @@ export { linear } from './kernels/fused-dense';
 export { gelu, silu } from './kernels/fused-gelu';
 export { GELU_SLOPE } from './kernels/simd-gelu';
 export type { NativeGemmChoice } from './kernels/native-gemm';
+export type { NativeKernelsChoice } from './kernels/native-kernels';
 export { openBlasCoreType, readCpuinfo } from './openblas-core';

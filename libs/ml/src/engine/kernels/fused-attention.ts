@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getKernel, KernelFunc, registerGradient, TensorInfo } from '@tensorflow/tfjs-core';
 import { registerOnWasmAndCpu } from './js-kernel';
+import { nativeKernelsOn } from './native-kernels';
 import { Gemm, Memory, onMemory } from './attention-memory';
 
 // Multi-head scaled dot-product attention on projected q, k, v as one kernel, and its gradient as
@@ -10,7 +11,8 @@ import { Gemm, Memory, onMemory } from './attention-memory';
 // [B, H, T, hd], and kᵀ / vᵀ as [B, D, T]) so that each product is one call over all B·H heads,
 // which the two-thread team can split; results are copied back to (B·T, D). With a native GEMM
 // (OpenBLAS, which takes leading dimensions) nothing is packed: each head's product reads and
-// writes its column block of the (B·T, D) tensors in place.
+// writes its column block of the (B·T, D) tensors in place. With the native kernels
+// (native-kernels.ts) each head's products and softmax run in one C loop over its rows instead.
 //
 // Inputs q (B·Tq, D), k and v (B·Tk, D), optional keyMask (B, Tk) of 1 (attend) / 0 (padding);
 // outputs (B·Tq, D) and the probabilities (B, H, Tq, Tk), kept for the gradient.
@@ -143,13 +145,16 @@ function backwardOn(mem: Memory, x: Dims, at: BackwardAt): void {
 const forward: KernelFunc = ({ inputs, backend, attrs }) => {
   const { q, k, v, keyMask } = inputs as { q: TensorInfo; k: TensorInfo; v: TensorInfo; keyMask?: TensorInfo };
   const x = dimsOf(q, k, attrs as unknown as AttentionAttrs);
+  const native = nativeKernelsOn(backend);
   const biasRows = keyMask ? x.b : 1;
   const ins = keyMask ? [q, k, v, keyMask] : [q, k, v];
   const [qSize, kSize] = [x.b * x.tq * x.d, x.b * x.tk * x.d];
-  return onMemory(backend, ins, [[x.b * x.tq, x.d], [x.b, x.h, x.tq, x.tk]], [biasRows * x.tk, qSize, kSize, kSize, qSize], (mem, [qAt, kAt, vAt, maskAt], [out, probs], [bias, qp, kT, vp, op]) => {
+  const scratch = native ? [biasRows * x.tk] : [biasRows * x.tk, qSize, kSize, kSize, qSize];
+  return onMemory(backend, ins, [[x.b * x.tq, x.d], [x.b, x.h, x.tq, x.tk]], scratch, (mem, [qAt, kAt, vAt, maskAt], [out, probs], [bias, qp, kT, vp, op]) => {
     const f = mem.f32;
     for (let i = 0; i < biasRows * x.tk; i++) f[bias + i] = keyMask ? (1 - f[maskAt + i]) * MASKED : 0;
-    forwardOn(mem, x, { q: qAt, k: kAt, v: vAt, bias, samplesPerBias: keyMask ? 1 : x.b, probs, out, qp, kT, vp, op });
+    if (native) native.attentionForward(f, x.b, x.h, x.tq, x.tk, x.d, x.scale, qAt, kAt, vAt, keyMask ? bias : -1, probs, out);
+    else forwardOn(mem, x, { q: qAt, k: kAt, v: vAt, bias, samplesPerBias: keyMask ? 1 : x.b, probs, out, qp, kT, vp, op });
   });
 };
 
@@ -158,9 +163,11 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, q, k, v, probs } = inputs as { dy: TensorInfo; q: TensorInfo; k: TensorInfo; v: TensorInfo; probs: TensorInfo };
   const x = dimsOf(q, k, attrs as unknown as AttentionAttrs);
   const [qSize, kSize] = [x.b * x.tq * x.d, x.b * x.tk * x.d];
-  const scratch = [qSize, qSize, kSize, kSize, qSize, kSize, kSize, x.b * x.h * x.tq * x.tk];
+  const native = nativeKernelsOn(backend);
+  const scratch = native ? [] : [qSize, qSize, kSize, kSize, qSize, kSize, kSize, x.b * x.h * x.tq * x.tk];
   return onMemory(backend, [dy, q, k, v, probs], [[...q.shape], [...k.shape], [...v.shape]], scratch, (mem, [dyAt, qAt, kAt, vAt, probsAt], [dq, dk, dv], [dyp, qp, kp, vT, dqp, dkp, dvp, dp]) => {
-    backwardOn(mem, x, { dy: dyAt, q: qAt, k: kAt, v: vAt, probs: probsAt, dq, dk, dv, dyp, qp, kp, vT, dqp, dkp, dvp, dp });
+    if (native) native.attentionBackward(mem.f32, x.b, x.h, x.tq, x.tk, x.d, x.scale, dyAt, qAt, kAt, vAt, probsAt, dq, dk, dv);
+    else backwardOn(mem, x, { dy: dyAt, q: qAt, k: kAt, v: vAt, probs: probsAt, dq, dk, dv, dyp, qp, kp, vT, dqp, dkp, dvp, dp });
   });
 };
 

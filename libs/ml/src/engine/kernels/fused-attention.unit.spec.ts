@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, shutdownBackend } from '../backend';
 import { profileKernels } from '../kernel-profile';
-import { availableGemms, relativeError, seededValues, valuesOn } from '../testing';
+import { availableGemms, availableNativeKernels, relativeError, seededValues, valuesOn } from '../testing';
 import '../../models/register-gradients';
 import { ATTENTION, multiHeadAttention } from './fused-attention';
 
 // The fused attention kernel and its gradient (wasm: SIMD products and softmax, JS softmax for
-// rows not a multiple of 4; cpu: JS loops) against plain tfjs ops on the cpu backend, with the
-// products on our SIMD GEMM and, where installed, on OpenBLAS.
+// rows not a multiple of 4, or the native C kernels; cpu: JS loops) against plain tfjs ops on the
+// cpu backend, with the products on our SIMD GEMM and, where installed, on OpenBLAS.
 
 /** The unfused computation, op by op. */
 function reference(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, batch: number, heads: number, keyMask?: tf.Tensor2D): tf.Tensor2D {
@@ -35,6 +35,9 @@ const CASES: Case[] = [
   { name: 'cross-attention with padding, rows of 8', batch: 3, heads: 3, tq: 5, tk: 8, dim: 9, masked: true },
   { name: 'one head', batch: 2, heads: 1, tq: 4, tk: 4, dim: 5 },
   { name: 'products large enough for the two-thread team', batch: 2, heads: 4, tq: 64, tk: 64, dim: 128 },
+  // Heads of 16: the C kernels' vector path, with row and column blocks cut short and keys padded.
+  { name: 'heads of 16, odd lengths with padding', batch: 3, heads: 2, tq: 11, tk: 13, dim: 32, masked: true },
+  { name: 'heads of 16, one query', batch: 2, heads: 3, tq: 1, tk: 17, dim: 48 },
 ];
 
 /** A mask with the last `b + 1` keys of sample b padded (every sample keeps at least one key). */
@@ -58,10 +61,12 @@ function run(c: Case, f: typeof reference): () => tf.Tensor[] {
 }
 
 const gemms = availableGemms().filter((g) => g !== 'onnxruntime'); // ORT does not take strided products
+const settings = gemms.flatMap((gemm) => availableNativeKernels().map((nativeKernels) => ({ gemm, nativeKernels })));
 
-describe.each(gemms)('multiHeadAttention, products on %s', (gemm) => {
+describe.each(settings)('multiHeadAttention, products on $gemm, native kernels $nativeKernels', ({ gemm, nativeKernels }) => {
   beforeAll(async () => {
-    await initBackend({ prefer: 'wasm', threads: 2, gemm, log: () => undefined });
+    const info = await initBackend({ prefer: 'wasm', threads: 2, gemm, nativeKernels, log: () => undefined });
+    expect(info.version.includes('attention in C')).toBe(nativeKernels === 'auto');
   });
 
   afterAll(async () => {
@@ -96,7 +101,7 @@ describe.each(gemms)('multiHeadAttention, products on %s', (gemm) => {
   });
 
   it('masked keys get exactly zero probability, so their values get exactly zero gradient (no subnormals)', async () => {
-    for (const c of [CASES[1], CASES[2]]) {
+    for (const c of [CASES[1], CASES[2], CASES[5]]) {
       const [, , , dv] = await valuesOn('wasm', run(c, multiHeadAttention));
       const mask = maskValues(c.batch, c.tk);
       const masked = [...mask.keys()].filter((r) => mask[r] === 0).flatMap((r) => [...dv.subarray(r * c.dim, (r + 1) * c.dim)]);

@@ -3,10 +3,12 @@ import { getKernel, KernelFunc, registerGradient, TensorInfo } from '@tensorflow
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { AnyBackend, registerOnWasmAndCpu, withOutputs } from './js-kernel';
 import { GELU_SLOPE, simdGeluFor } from './simd-gelu';
-import { dataOf } from './wasm-heap';
+import { nativeKernelsOn } from './native-kernels';
+import { dataOf, heapAllF32 } from './wasm-heap';
 
 // x·σ(k·x) in one kernel and its gradient in one more: GELU in its sigmoid form (k = 1.702) and
-// SiLU (k = 1). As tfjs ops it is 2–3 calls forward and ~7 backward.
+// SiLU (k = 1). As tfjs ops it is 2–3 calls forward and ~7 backward. On wasm: the C kernels when
+// loaded (native-kernels.ts), else our SIMD module, else JS loops.
 
 export const SIGMOID_LINEAR = 'ForgeSigmoidLinear';
 export const SIGMOID_LINEAR_GRAD = 'ForgeSigmoidLinearGrad';
@@ -27,6 +29,13 @@ const forward: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x } = inputs as { x: TensorInfo };
   const k = slopeOf(attrs);
   const size = x.shape.reduce((a, b) => a * b, 1);
+  const c = nativeKernelsOn(backend);
+  if (c) {
+    const wasm = backend as BackendWasm;
+    const y = wasm.makeOutput([...x.shape], 'float32');
+    c.sigmoidLinear(heapAllF32(wasm), dataOf(wasm, x).memoryOffset >> 2, dataOf(wasm, y).memoryOffset >> 2, size, k);
+    return y;
+  }
   const kernel = simd(backend, size);
   if (kernel) {
     const wasm = backend as BackendWasm;
@@ -43,6 +52,14 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
   const k = slopeOf(attrs);
   const size = x.shape.reduce((a, b) => a * b, 1);
+  const c = nativeKernelsOn(backend);
+  if (c) {
+    const wasm = backend as BackendWasm;
+    const dx = wasm.makeOutput([...x.shape], 'float32');
+    const at = (t: TensorInfo) => dataOf(wasm, t).memoryOffset >> 2;
+    c.sigmoidLinearGrad(heapAllF32(wasm), at(dy), at(x), at(dx), size, k);
+    return dx;
+  }
   const kernel = simd(backend, size);
   if (kernel) {
     const wasm = backend as BackendWasm;

@@ -3,12 +3,14 @@ import { getKernel, KernelFunc, registerGradient, TensorInfo } from '@tensorflow
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { AnyBackend, registerOnWasmAndCpu, withOutputs } from './js-kernel';
 import { simdNormFor } from './simd-norm';
-import { dataOf } from './wasm-heap';
+import { nativeKernelsOn } from './native-kernels';
+import { dataOf, heapAllF32 } from './wasm-heap';
 
 // Layer normalisation with an affine transform per group of rows, as one kernel and one gradient
 // kernel: y = x̂·(offset + scale[g]) + shift[g], x̂ = (x − mean) / √(var + ε) over the last axis.
 // offset 0 with one group is LayerNorm (scale = gain); offset 1 with a group per sample is the
-// DiT's adaLN modulation. As tfjs ops it is ~14 ops forward and ~25 backward.
+// DiT's adaLN modulation. As tfjs ops it is ~14 ops forward and ~25 backward. On wasm: the C
+// kernels when loaded (native-kernels.ts), else our SIMD module for rows a multiple of 4 wide.
 
 export const NORM_AFFINE = 'ForgeNormAffine';
 export const NORM_AFFINE_GRAD = 'ForgeNormAffineGrad';
@@ -34,6 +36,14 @@ const forward: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, shift, scale } = inputs as { x: TensorInfo; shift: TensorInfo; scale: TensorInfo };
   const { scaleOffset, epsilon } = attrs as unknown as NormAffineAttrs;
   const { rows, dim, perGroup } = layout(x, shift);
+  const c = nativeKernelsOn(backend);
+  if (c) {
+    const wasm = backend as BackendWasm;
+    const y = wasm.makeOutput([...x.shape], 'float32');
+    const at = (t: TensorInfo) => dataOf(wasm, t).memoryOffset >> 2;
+    c.normAffine(heapAllF32(wasm), at(x), at(shift), at(scale), at(y), rows, dim, perGroup, scaleOffset, epsilon);
+    return y;
+  }
   const kernel = simd(backend, dim);
   if (kernel) {
     const wasm = backend as BackendWasm;
@@ -62,6 +72,15 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, x, scale } = inputs as { dy: TensorInfo; x: TensorInfo; scale: TensorInfo };
   const { scaleOffset, epsilon } = attrs as unknown as NormAffineAttrs;
   const { rows, dim, perGroup } = layout(x, scale);
+  const c = nativeKernelsOn(backend);
+  if (c) {
+    const wasm = backend as BackendWasm;
+    const outs = [[...x.shape], [...scale.shape], [...scale.shape]].map((shape) => wasm.makeOutput(shape, 'float32'));
+    const [dx, dshift, dscale] = outs.map((t) => dataOf(wasm, t).memoryOffset >> 2);
+    const at = (t: TensorInfo) => dataOf(wasm, t).memoryOffset >> 2;
+    c.normAffineGrad(heapAllF32(wasm), at(dy), at(x), at(scale), dx, dshift, dscale, rows, dim, perGroup, scaleOffset, epsilon);
+    return outs;
+  }
   const kernel = simd(backend, dim);
   if (kernel) {
     const wasm = backend as BackendWasm;

@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, shutdownBackend } from '../backend';
-import { relativeError, seededValues, valuesOn } from '../testing';
+import { availableNativeKernels, relativeError, seededValues, valuesOn } from '../testing';
 import '../../models/register-gradients';
 import { normAffine } from './fused-norm';
 
 // The fused normalisation kernel and its gradient against the same formula in tfjs ops on the
-// plain JS backend, for LayerNorm (one group, offset 0) and adaLN modulation (a group per sample).
+// plain JS backend, for LayerNorm (one group, offset 0) and adaLN modulation (a group per sample),
+// with the C kernels on and off.
 
 const reference = (x: tf.Tensor, shift: tf.Tensor, scale: tf.Tensor, offset: number): tf.Tensor => {
   const dim = x.shape[x.shape.length - 1];
@@ -17,15 +18,15 @@ const reference = (x: tf.Tensor, shift: tf.Tensor, scale: tf.Tensor, offset: num
   return tf.reshape(tf.add(tf.mul(xhat, tf.reshape(tf.add(scale, offset), [groups, 1, dim])), tf.reshape(shift, [groups, 1, dim])), x.shape);
 };
 
-beforeAll(async () => {
-  await initBackend({ prefer: 'wasm', threads: 1, log: () => undefined });
-});
+describe.each(availableNativeKernels())('normAffine, native kernels %s', (nativeKernels) => {
+  beforeAll(async () => {
+    await initBackend({ prefer: 'wasm', threads: 1, nativeKernels, log: () => undefined });
+  });
 
-afterAll(async () => {
-  await shutdownBackend();
-});
+  afterAll(async () => {
+    await shutdownBackend();
+  });
 
-describe('normAffine', () => {
   const cases: [string, number[], number[], number][] = [
     ['LayerNorm, odd width', [7, 13], [13], 0],
     ['LayerNorm over a 3-D input', [2, 3, 6], [6], 0],
@@ -33,6 +34,7 @@ describe('normAffine', () => {
     // Widths that are a multiple of 4 run the SIMD kernels on wasm.
     ['LayerNorm, width 12 (SIMD)', [5, 12], [12], 0],
     ['adaLN modulation, width 16 (SIMD)', [3 * 7, 16], [3, 16], 1],
+    ['adaLN modulation, width 64 as in the demo DiT', [2 * 9, 64], [2, 64], 1],
   ];
   for (const [name, xShape, pShape, offset] of cases) {
     it(`${name}: values and gradients match tfjs ops on cpu`, async () => {

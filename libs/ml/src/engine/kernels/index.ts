@@ -1,4 +1,5 @@
-import { Cast, GatherV2, getKernel, KernelConfig, registerKernel, Sum, Mean, Transpose, unregisterKernel } from '@tensorflow/tfjs-core';
+import { Add, Cast, GatherV2, getKernel, KernelConfig, registerKernel, Sum, Mean, Transpose, unregisterKernel } from '@tensorflow/tfjs-core';
+import { makeAddConfig } from './add';
 import { batchMatMulConfig } from './batch-mat-mul';
 import { makeCastConfig } from './cast';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
@@ -30,6 +31,7 @@ export function registerWasmKernelOverrides(): void {
     makeMeanConfig(stock(Mean)),
     identityConfig,
     makeCastConfig(stock(Cast)),
+    makeAddConfig(stock(Add)),
     conv2dBackpropFilterConfig,
     depthwiseConv2dBackpropFilterConfig,
     depthwiseConv2dBackpropInputConfig,

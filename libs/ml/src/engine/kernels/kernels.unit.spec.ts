@@ -258,6 +258,24 @@ describe('Cast', () => {
   });
 });
 
+describe('Add', () => {
+  it('same shapes (the C kernel when loaded), broadcasting and int32 (the stock kernel) match the cpu backend', async () => {
+    const make = fixture([[37, 5], [37, 5], [5]]);
+    await expectParity(() => {
+      const [a, b, row] = make();
+      return [tf.add(a, b), tf.add(a, row), tf.add(tf.tensor1d([1, -2, 3], 'int32'), tf.tensor1d([4, 5, -6], 'int32')).toFloat()];
+    });
+  });
+
+  it('sums gradients that meet at one tensor', async () => {
+    const make = fixture([[16, 8]]);
+    await expectParity(() => {
+      const [a] = make();
+      return tf.grad((x: tf.Tensor) => tf.sum(tf.add(tf.mul(x, x), tf.sin(x))))(a);
+    });
+  });
+});
+
 describe('Conv2DBackpropFilter', () => {
   const cases: [string, number[], number[], [number, number], 'same' | 'valid'][] = [
     ['3×3 same, 3 channels', [2, 9, 7, 3], [3, 3, 3, 4], [1, 1], 'same'],

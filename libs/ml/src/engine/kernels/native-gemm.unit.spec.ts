@@ -93,7 +93,8 @@ describe('FORGE_ML_GEMM', () => {
 
 (natives.length > 0 ? describe.each(natives) : describe.skip.each(['none']))('BatchMatMul on %s', (provider) => {
   beforeAll(async () => {
-    await initBackend({ prefer: 'wasm', gemm: provider as 'openblas' | 'onnxruntime', log: () => undefined });
+    // Native C kernels off: the attention products below must reach the provider.
+    await initBackend({ prefer: 'wasm', gemm: provider as 'openblas' | 'onnxruntime', nativeKernels: 'off', log: () => undefined });
     const gemm = activeNativeGemm();
     if (!gemm) throw new Error(`${provider} is installed but the native GEMM did not start`);
     gemm.minMacs = 1;
