@@ -40,7 +40,7 @@ static inline float exp_cephes(float x) {
   return p * keep;
 }
 
-/* Per-thread scratch, grown on demand: a head's transposed keys (or values) and one row. */
+/* Per-thread scratch, grown on demand. */
 static _Thread_local float *scratch;
 static _Thread_local size_t scratch_floats;
 
@@ -53,107 +53,28 @@ static float *scratch_of(size_t floats) {
   return scratch;
 }
 
-/* row = softmax(row) in place; returns nothing, rows of any length. */
-static inline void softmax_row(float *restrict row, int tk) {
-  float max = row[0];
-#pragma omp simd reduction(max : max)
-  for (int j = 1; j < tk; j++) max = row[j] > max ? row[j] : max;
-  float sum = 0;
-#pragma omp simd reduction(+ : sum)
-  for (int j = 0; j < tk; j++) {
-    const float e = exp_cephes(row[j] - max);
-    row[j] = e;
-    sum += e;
-  }
-  const float inv = 1.0f / sum;
-  for (int j = 0; j < tk; j++) row[j] *= inv;
-}
-
-/* One head forward. Q (tq rows), K and V (tk rows) with row stride d; kt: hd × tk scratch. */
-static inline __attribute__((always_inline)) void head_forward(const float *restrict Q, const float *restrict K, const float *restrict V, const float *restrict bias, float *restrict P, float *restrict O, float *restrict kt, int tq, int tk, int d, const int hd, float scale) {
-  /* kᵀ with the scale folded in, so each score row is a sum of hd scaled rows of kᵀ */
-  for (int j = 0; j < tk; j++)
-    for (int c = 0; c < hd; c++) kt[c * tk + j] = K[j * d + c] * scale;
-  for (int i = 0; i < tq; i++) {
-    float *restrict row = P + (size_t)i * tk;
-    const float *restrict q = Q + (size_t)i * d;
-    if (bias)
-      for (int j = 0; j < tk; j++) row[j] = bias[j];
-    else
-      for (int j = 0; j < tk; j++) row[j] = 0;
-    for (int c = 0; c < hd; c++) {
-      const float qc = q[c];
-      const float *restrict kc = kt + c * tk;
-      for (int j = 0; j < tk; j++) row[j] += qc * kc[j];
-    }
-    softmax_row(row, tk);
-    float *restrict o = O + (size_t)i * d;
-    for (int c = 0; c < hd; c++) o[c] = 0;
-    for (int j = 0; j < tk; j++) {
-      const float pj = row[j];
-      const float *restrict vj = V + (size_t)j * d;
-      for (int c = 0; c < hd; c++) o[c] += pj * vj[c];
-    }
-  }
-}
-
-/* One head backward: dv = pᵀ·dy, ds = p ⊙ (dy·vᵀ − rowsum) · scale, dq = ds·k, dk = dsᵀ·q.
- * vt: hd × tk scratch, ds: tk scratch. */
-static inline __attribute__((always_inline)) void head_backward(const float *restrict dY, const float *restrict Q, const float *restrict K, const float *restrict V, const float *restrict P, float *restrict dQ, float *restrict dK, float *restrict dV, float *restrict vt, float *restrict ds, int tq, int tk, int d, const int hd, float scale) {
-  for (int j = 0; j < tk; j++) {
-    for (int c = 0; c < hd; c++) {
-      vt[c * tk + j] = V[j * d + c];
-      dK[(size_t)j * d + c] = 0;
-      dV[(size_t)j * d + c] = 0;
-    }
-  }
-  for (int i = 0; i < tq; i++) {
-    const float *restrict p = P + (size_t)i * tk;
-    const float *restrict g = dY + (size_t)i * d;
-    const float *restrict q = Q + (size_t)i * d;
-    for (int j = 0; j < tk; j++) {
-      const float pj = p[j];
-      float *restrict dv = dV + (size_t)j * d;
-      for (int c = 0; c < hd; c++) dv[c] += pj * g[c];
-    }
-    for (int j = 0; j < tk; j++) ds[j] = 0;
-    for (int c = 0; c < hd; c++) {
-      const float gc = g[c];
-      const float *restrict vc = vt + c * tk;
-      for (int j = 0; j < tk; j++) ds[j] += gc * vc[j];
-    }
-    float dot = 0;
-#pragma omp simd reduction(+ : dot)
-    for (int j = 0; j < tk; j++) dot += ds[j] * p[j];
-    for (int j = 0; j < tk; j++) ds[j] = p[j] * (ds[j] - dot) * scale;
-    float *restrict dq = dQ + (size_t)i * d;
-    for (int c = 0; c < hd; c++) dq[c] = 0;
-    for (int j = 0; j < tk; j++) {
-      const float sj = ds[j];
-      const float *restrict kj = K + (size_t)j * d;
-      float *restrict dk = dK + (size_t)j * d;
-      for (int c = 0; c < hd; c++) {
-        dq[c] += sj * kj[c];
-        dk[c] += sj * q[c];
-      }
-    }
-  }
-}
-
-/* Heads whose width is a multiple of W: the products as register-blocked loops on W-float
- * vectors (the compiler maps them onto the widest registers the CPU has), R rows or columns at a
- * time so R multiply-add chains run side by side instead of one waiting on the last. */
+/* W-float vectors: the compiler maps them onto the widest registers the CPU has (one AVX-512
+ * register, two AVX2 ones). Products are register-blocked R rows or columns at a time, so R
+ * multiply-add chains run side by side instead of each waiting on the last. */
 #define W 16
 #define R 8
 typedef float vf __attribute__((vector_size(W * sizeof(float))));
-
 typedef int32_t vi __attribute__((vector_size(W * sizeof(float))));
 
+#define HOT static inline __attribute__((always_inline))
+
+static inline vf vload(const float *p) {
+  vf v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+static inline void vstore(float *p, vf v) { memcpy(p, &v, sizeof v); }
 static inline vf vsplat(float x) { return (vf){0} + x; }
 static inline vf vmax(vf a, vf b) {
   const vi gt = a > b;
   return (vf)(((vi)a & gt) | ((vi)b & ~gt));
 }
+static inline int padded(int n) { return (n + W - 1) / W * W; }
 
 /* exp_cephes on W lanes. */
 static inline vf vexp(vf x) {
@@ -195,9 +116,6 @@ static inline float hsum(vf v) {
   return v[0];
 }
 
-static inline vf vload(const float *p);
-static inline void vstore(float *p, vf v);
-
 /* out[0, tk) = softmax of a padded row (tkp a multiple of W; pad lanes hold -1e30, so they get
  * 0); the row keeps the unnormalised exponentials. */
 static inline void softmax_padded(float *row, int tkp, float *out, int tk) {
@@ -216,16 +134,7 @@ static inline void softmax_padded(float *row, int tkp, float *out, int tk) {
   for (; j < tk; j++) out[j] = row[j] * inv;
 }
 
-static inline vf vload(const float *p) {
-  vf v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
-static inline void vstore(float *p, vf v) { memcpy(p, &v, sizeof v); }
-
-#define HOT static inline __attribute__((always_inline))
-
-/* out[r][0, tkp) = bias + Σ_c a[r][c] · bt[c][·] for r < rows: a·btᵀᵀ with bt hd × tkp packed. */
+/* out[r][0, tkp) = bias + Σ_c a[r][c] · bt[c][·] for r < rows, bt hd × tkp packed. */
 HOT void rows_times_packed(const float *a, int lda, const float *bt, int tkp, int hd, const float *bias, float *out, int ldo, const int rows) {
   for (int j = 0; j < tkp; j += W) {
     const vf b0 = bias ? vload(bias + j) : (vf){0};
@@ -239,9 +148,9 @@ HOT void rows_times_packed(const float *a, int lda, const float *bt, int tkp, in
   }
 }
 
-/* out[r][0, hd) = Σ_j w[r][j] · m[j][·] for r < rows (m rows at stride ldm). */
-HOT void rows_times(const float *w, int ldw, const float *m, int ldm, int tk, int hd, float *out, int ldo, const int rows) {
-  for (int cb = 0; cb < hd; cb += W) {
+/* out[r][0, hdp) = Σ_j w[r][j] · m[j][·] for r < rows (m rows at stride ldm, hdp a multiple of W). */
+HOT void rows_times(const float *w, int ldw, const float *m, int ldm, int tk, int hdp, float *out, int ldo, const int rows) {
+  for (int cb = 0; cb < hdp; cb += W) {
     vf acc[R];
     for (int r = 0; r < rows; r++) acc[r] = (vf){0};
     for (int j = 0; j < tk; j++) {
@@ -252,9 +161,9 @@ HOT void rows_times(const float *w, int ldw, const float *m, int ldm, int tk, in
   }
 }
 
-/* out[r][0, hd) = Σ_i w[i][r] · m[i][·] for r < cols: wᵀ·m for `cols` columns of w. */
-HOT void cols_times(const float *w, int ldw, const float *m, int ldm, int tq, int hd, float *out, int ldo, const int cols) {
-  for (int cb = 0; cb < hd; cb += W) {
+/* out[r][0, hdp) = Σ_i w[i][r] · m[i][·] for r < cols: wᵀ·m for `cols` columns of w. */
+HOT void cols_times(const float *w, int ldw, const float *m, int ldm, int tq, int hdp, float *out, int ldo, const int cols) {
+  for (int cb = 0; cb < hdp; cb += W) {
     vf acc[R];
     for (int r = 0; r < cols; r++) acc[r] = (vf){0};
     for (int i = 0; i < tq; i++) {
@@ -273,91 +182,126 @@ static void pack_transposed(const float *m, int ld, int tk, int tkp, int hd, flo
   }
 }
 
-/* Scratch: kᵀ (hd × tkp), the bias row (tkp), R score rows (R × tkp). */
-static void head_forward_blocked(const float *Q, const float *K, const float *V, const float *bias, float *P, float *O, float *scratch, int tq, int tk, int tkp, int d, int hd, float scale) {
-  float *kt = scratch, *bp = kt + (size_t)hd * tkp, *S = bp + tkp;
+/* A head's column block (rows × hd at stride ld) for vector reads and writes: in place when hd
+ * is a multiple of W, else a zero-padded rows × hdp copy (writes go there, then back). */
+typedef struct {
+  float *at;
+  int ld;
+} block;
+
+static block readable(const float *m, int ld, int rows, int hd, int hdp, float *copy) {
+  if (hd == hdp) return (block){(float *)m, ld};
+  for (int r = 0; r < rows; r++) {
+    memcpy(copy + (size_t)r * hdp, m + (size_t)r * ld, (size_t)hd * sizeof(float));
+    memset(copy + (size_t)r * hdp + hd, 0, (size_t)(hdp - hd) * sizeof(float));
+  }
+  return (block){copy, hdp};
+}
+
+static inline block writable(float *m, int ld, int hd, int hdp, float *staging) { return hd == hdp ? (block){m, ld} : (block){staging, hdp}; }
+
+static inline void written(block b, float *m, int ld, int rows, int hd) {
+  if (b.at == m) return;
+  for (int r = 0; r < rows; r++) memcpy(m + (size_t)r * ld, b.at + (size_t)r * b.ld, (size_t)hd * sizeof(float));
+}
+
+/* Calls body(n) for blocks of R, then one at a time for the rest (n is a constant in each, so
+ * the blocked loops keep their accumulators in registers). */
+#define IN_BLOCKS(index, count, body)         \
+  for (int index = 0; index < (count);) {     \
+    if ((count) - index >= R) {               \
+      body(R);                                \
+      index += R;                             \
+    } else {                                  \
+      body(1);                                \
+      index += 1;                             \
+    }                                         \
+  }
+
+static size_t forward_scratch(int tk, int tkp, int hd, int hdp) { return (size_t)(hd + 1 + R) * tkp + (size_t)(tk + R) * hdp; }
+
+/* One head: scores, softmax, output. Q (tq rows), K and V (tk rows) at row stride d. */
+static void head_forward(const float *Q, const float *K, const float *V, const float *bias, float *P, float *O, float *work, int tq, int tk, int d, int hd, float scale) {
+  const int tkp = padded(tk), hdp = padded(hd);
+  float *kt = work, *bp = kt + (size_t)hd * tkp, *S = bp + tkp, *vcopy = S + (size_t)R * tkp, *staging = vcopy + (size_t)tk * hdp;
   pack_transposed(K, d, tk, tkp, hd, scale, kt);
   for (int j = 0; j < tkp; j++) bp[j] = j >= tk ? -1e30f : bias ? bias[j] : 0;
-  for (int i = 0; i < tq;) {
-    const int rows = tq - i >= R ? R : 1;
-    if (rows == R) rows_times_packed(Q + (size_t)i * d, d, kt, tkp, hd, bp, S, tkp, R);
-    else rows_times_packed(Q + (size_t)i * d, d, kt, tkp, hd, bp, S, tkp, 1);
-    for (int r = 0; r < rows; r++) softmax_padded(S + (size_t)r * tkp, tkp, P + (size_t)(i + r) * tk, tk);
-    if (rows == R) rows_times(P + (size_t)i * tk, tk, V, d, tk, hd, O + (size_t)i * d, d, R);
-    else rows_times(P + (size_t)i * tk, tk, V, d, tk, hd, O + (size_t)i * d, d, 1);
-    i += rows;
-  }
+  const block v = readable(V, d, tk, hd, hdp, vcopy);
+#define ROWS(n)                                                                              \
+  do {                                                                                       \
+    rows_times_packed(Q + (size_t)i * d, d, kt, tkp, hd, bp, S, tkp, n);                     \
+    for (int r = 0; r < n; r++) softmax_padded(S + (size_t)r * tkp, tkp, P + (size_t)(i + r) * tk, tk); \
+    const block o = writable(O + (size_t)i * d, d, hd, hdp, staging);                        \
+    rows_times(P + (size_t)i * tk, tk, v.at, v.ld, tk, hdp, o.at, o.ld, n);                  \
+    written(o, O + (size_t)i * d, d, n, hd);                                                 \
+  } while (0)
+  IN_BLOCKS(i, tq, ROWS)
+#undef ROWS
 }
 
-/* Scratch: vᵀ (hd × tkp), dL/dscores (tq × tkp). */
-static void head_backward_blocked(const float *dY, const float *Q, const float *K, const float *V, const float *P, float *dQ, float *dK, float *dV, float *scratch, int tq, int tk, int tkp, int d, int hd, float scale) {
-  float *vt = scratch, *dS = vt + (size_t)hd * tkp;
+static size_t backward_scratch(int tq, int tk, int tkp, int hd, int hdp) { return (size_t)(hd + tq) * tkp + (size_t)(tk + 2 * tq + R) * hdp; }
+
+/* One head: dv = pᵀ·dy, ds = p ⊙ (dy·vᵀ − rowsum) · scale, dq = ds·k, dk = dsᵀ·q. */
+static void head_backward(const float *dY, const float *Q, const float *K, const float *V, const float *P, float *dQ, float *dK, float *dV, float *work, int tq, int tk, int d, int hd, float scale) {
+  const int tkp = padded(tk), hdp = padded(hd);
+  float *vt = work, *dS = vt + (size_t)hd * tkp, *kcopy = dS + (size_t)tq * tkp, *qcopy = kcopy + (size_t)tk * hdp, *gcopy = qcopy + (size_t)tq * hdp, *staging = gcopy + (size_t)tq * hdp;
   pack_transposed(V, d, tk, tkp, hd, 1.0f, vt);
-  for (int i = 0; i < tq;) {
-    const int rows = tq - i >= R ? R : 1;
-    float *ds = dS + (size_t)i * tkp;
-    if (rows == R) rows_times_packed(dY + (size_t)i * d, d, vt, tkp, hd, NULL, ds, tkp, R);
-    else rows_times_packed(dY + (size_t)i * d, d, vt, tkp, hd, NULL, ds, tkp, 1);
-    for (int r = 0; r < rows; r++) {
-      float *g = ds + (size_t)r * tkp;
-      const float *p = P + (size_t)(i + r) * tk;
-      float dot = 0;
-#pragma omp simd reduction(+ : dot)
-      for (int j = 0; j < tk; j++) dot += g[j] * p[j];
-      for (int j = 0; j < tk; j++) g[j] = p[j] * (g[j] - dot) * scale;
-    }
-    if (rows == R) rows_times(ds, tkp, K, d, tk, hd, dQ + (size_t)i * d, d, R);
-    else rows_times(ds, tkp, K, d, tk, hd, dQ + (size_t)i * d, d, 1);
-    i += rows;
-  }
-  for (int j = 0; j < tk;) {
-    const int cols = tk - j >= R ? R : 1;
-    if (cols == R) {
-      cols_times(P + j, tk, dY, d, tq, hd, dV + (size_t)j * d, d, R);
-      cols_times(dS + j, tkp, Q, d, tq, hd, dK + (size_t)j * d, d, R);
-    } else {
-      cols_times(P + j, tk, dY, d, tq, hd, dV + (size_t)j * d, d, 1);
-      cols_times(dS + j, tkp, Q, d, tq, hd, dK + (size_t)j * d, d, 1);
-    }
-    j += cols;
-  }
+  const block k = readable(K, d, tk, hd, hdp, kcopy), q = readable(Q, d, tq, hd, hdp, qcopy), g = readable(dY, d, tq, hd, hdp, gcopy);
+#define ROWS(n)                                                                              \
+  do {                                                                                       \
+    float *ds = dS + (size_t)i * tkp;                                                        \
+    rows_times_packed(dY + (size_t)i * d, d, vt, tkp, hd, NULL, ds, tkp, n);                 \
+    for (int r = 0; r < n; r++) {                                                            \
+      float *gr = ds + (size_t)r * tkp;                                                      \
+      const float *p = P + (size_t)(i + r) * tk;                                             \
+      float dot = 0;                                                                         \
+      _Pragma("omp simd reduction(+ : dot)") for (int j = 0; j < tk; j++) dot += gr[j] * p[j]; \
+      for (int j = 0; j < tk; j++) gr[j] = p[j] * (gr[j] - dot) * scale;                     \
+    }                                                                                        \
+    const block o = writable(dQ + (size_t)i * d, d, hd, hdp, staging);                       \
+    rows_times(ds, tkp, k.at, k.ld, tk, hdp, o.at, o.ld, n);                                 \
+    written(o, dQ + (size_t)i * d, d, n, hd);                                                \
+  } while (0)
+  IN_BLOCKS(i, tq, ROWS)
+#undef ROWS
+#define COLS(n)                                                                              \
+  do {                                                                                       \
+    const block ov = writable(dV + (size_t)j * d, d, hd, hdp, staging);                      \
+    cols_times(P + j, tk, g.at, g.ld, tq, hdp, ov.at, ov.ld, n);                             \
+    written(ov, dV + (size_t)j * d, d, n, hd);                                               \
+    const block ok = writable(dK + (size_t)j * d, d, hd, hdp, staging);                      \
+    cols_times(dS + j, tkp, q.at, q.ld, tq, hdp, ok.at, ok.ld, n);                           \
+    written(ok, dK + (size_t)j * d, d, n, hd);                                               \
+  } while (0)
+  IN_BLOCKS(j, tk, COLS)
+#undef COLS
 }
 
-static inline int padded(int n) { return (n + W - 1) / W * W; }
-
-/* Offsets are in floats from `heap`; bias < 0: no mask, else one row of tk per sample. One
- * thread: in a training step a second one (OpenMP) wakes too late to pay (see README).
- * Returns 0, or -1 when scratch could not be allocated. */
+/* Multi-head attention on (B·T, D) tensors, heads in consecutive column blocks of hd = D/H.
+ * Offsets are in floats from `heap`; bias < 0: no mask, else one row of tk per sample; probs
+ * (B, H, Tq, Tk). One thread: in a training step a second one (tried with OpenMP) woke too late
+ * to pay. Returns 0, or -1 when scratch could not be allocated. */
 int forge_attention_forward(float *heap, int b, int h, int tq, int tk, int d, float scale, int q, int k, int v, int bias, int probs, int out) {
-  const int hd = d / h, tkp = padded(tk), blocked = hd % W == 0;
-  const size_t work_floats = blocked ? (size_t)(hd + 1 + R) * tkp : (size_t)hd * tk;
-  float *work = scratch_of(work_floats);
+  const int hd = d / h;
+  float *work = scratch_of(forward_scratch(tk, padded(tk), hd, padded(hd)));
   if (!work) return -1;
   for (int head = 0; head < b * h; head++) {
     const int s = head / h, hh = head % h;
-    const float *Q = heap + q + (size_t)s * tq * d + hh * hd;
-    const float *K = heap + k + (size_t)s * tk * d + hh * hd;
-    const float *V = heap + v + (size_t)s * tk * d + hh * hd;
+    const size_t qAt = (size_t)s * tq * d + hh * hd, kAt = (size_t)s * tk * d + hh * hd;
     const float *B = bias < 0 ? NULL : heap + bias + (size_t)s * tk;
-    float *P = heap + probs + (size_t)head * tq * tk;
-    float *O = heap + out + (size_t)s * tq * d + hh * hd;
-    if (blocked) head_forward_blocked(Q, K, V, B, P, O, work, tq, tk, tkp, d, hd, scale);
-    else head_forward(Q, K, V, B, P, O, work, tq, tk, d, hd, scale);
+    head_forward(heap + q + qAt, heap + k + kAt, heap + v + kAt, B, heap + probs + (size_t)head * tq * tk, heap + out + qAt, work, tq, tk, d, hd, scale);
   }
   return 0;
 }
 
 int forge_attention_backward(float *heap, int b, int h, int tq, int tk, int d, float scale, int dy, int q, int k, int v, int probs, int dq, int dk, int dv) {
-  const int hd = d / h, tkp = padded(tk), blocked = hd % W == 0;
-  const size_t work_floats = blocked ? (size_t)(hd + tq) * tkp : (size_t)hd * tk + tk;
-  float *work = scratch_of(work_floats);
+  const int hd = d / h;
+  float *work = scratch_of(backward_scratch(tq, tk, padded(tk), hd, padded(hd)));
   if (!work) return -1;
   for (int head = 0; head < b * h; head++) {
     const int s = head / h, hh = head % h;
     const size_t qAt = (size_t)s * tq * d + hh * hd, kAt = (size_t)s * tk * d + hh * hd;
-    const float *P = heap + probs + (size_t)head * tq * tk;
-    if (blocked) head_backward_blocked(heap + dy + qAt, heap + q + qAt, heap + k + kAt, heap + v + kAt, P, heap + dq + qAt, heap + dk + kAt, heap + dv + kAt, work, tq, tk, tkp, d, hd, scale);
-    else head_backward(heap + dy + qAt, heap + q + qAt, heap + k + kAt, heap + v + kAt, P, heap + dq + qAt, heap + dk + kAt, heap + dv + kAt, work, work + (size_t)hd * tk, tq, tk, d, hd, scale);
+    head_backward(heap + dy + qAt, heap + q + qAt, heap + k + kAt, heap + v + kAt, heap + probs + (size_t)head * tq * tk, heap + dq + qAt, heap + dk + kAt, heap + dv + kAt, work, tq, tk, d, hd, scale);
   }
   return 0;
 }

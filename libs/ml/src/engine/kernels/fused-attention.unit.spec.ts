@@ -35,9 +35,11 @@ const CASES: Case[] = [
   { name: 'cross-attention with padding, rows of 8', batch: 3, heads: 3, tq: 5, tk: 8, dim: 9, masked: true },
   { name: 'one head', batch: 2, heads: 1, tq: 4, tk: 4, dim: 5 },
   { name: 'products large enough for the two-thread team', batch: 2, heads: 4, tq: 64, tk: 64, dim: 128 },
-  // Heads of 16: the C kernels' vector path, with row and column blocks cut short and keys padded.
+  // Heads of 16: the C kernels work in place, with row and column blocks cut short and keys padded.
   { name: 'heads of 16, odd lengths with padding', batch: 3, heads: 2, tq: 11, tk: 13, dim: 32, masked: true },
   { name: 'heads of 16, one query', batch: 2, heads: 3, tq: 1, tk: 17, dim: 48 },
+  // Heads of 20: the C kernels copy each head into 32-wide rows and write results back.
+  { name: 'heads of 20, padded copies', batch: 2, heads: 2, tq: 19, tk: 9, dim: 40, masked: true },
 ];
 
 /** A mask with the last `b + 1` keys of sample b padded (every sample keeps at least one key). */
