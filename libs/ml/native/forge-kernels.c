@@ -412,3 +412,46 @@ void forge_add(float *heap, int a, int b, int out, int n) {
 #pragma omp simd
   for (int i = 0; i < n; i++) os[i] = as[i] + bs[i];
 }
+
+/* Adam(W) over `count` variables at once (fused-optimizer.ts): `at` holds, per variable, the
+ * offsets of p, g, m, v, p', m', v' (7 ints), `sizes` their element counts. The global gradient
+ * norm comes first (double sums), then g' = g·scale; m' = β1·m + (1−β1)·g'; v' = β2·v + (1−β2)·g'²;
+ * p' = (p − lr/c1 · m' / (√(v'/c2) + ε))·keep. Returns the norm before clipping. */
+double forge_adam(float *heap, const int *at, const int *sizes, const float *keep, int count, float clip_norm, float beta1, float beta2, float lr_over_c1, float inv_c2, float eps) {
+  double squares = 0;
+  for (int i = 0; i < count; i++) {
+    const float *restrict g = heap + at[7 * i + 1];
+    float part = 0;
+#pragma omp simd reduction(+ : part)
+    for (int j = 0; j < sizes[i]; j++) part += g[j] * g[j];
+    squares += part;
+  }
+  const double norm = sqrt(squares);
+  const float scale = clip_norm > 0 ? (float)(clip_norm / (norm > clip_norm ? norm : clip_norm)) : 1.0f;
+  for (int i = 0; i < count; i++) {
+    const int *o = at + 7 * i;
+    const float *restrict p = heap + o[0], *restrict g = heap + o[1], *restrict m = heap + o[2], *restrict v = heap + o[3];
+    float *restrict po = heap + o[4], *restrict mo = heap + o[5], *restrict vo = heap + o[6];
+    const float k = keep[i];
+#pragma omp simd
+    for (int j = 0; j < sizes[i]; j++) {
+      const float gj = g[j] * scale;
+      const float mj = beta1 * m[j] + (1 - beta1) * gj;
+      const float vj = beta2 * v[j] + (1 - beta2) * gj * gj;
+      mo[j] = mj;
+      vo[j] = vj;
+      po[j] = (p[j] - lr_over_c1 * mj / (sqrtf(vj * inv_c2) + eps)) * k;
+    }
+  }
+  return norm;
+}
+
+/* out = e·decay + s·(1 − decay) for `count` tensors; `at` holds e, s, out per tensor. */
+void forge_ema(float *heap, const int *at, const int *sizes, int count, float decay) {
+  for (int i = 0; i < count; i++) {
+    const float *restrict e = heap + at[3 * i], *restrict s = heap + at[3 * i + 1];
+    float *restrict out = heap + at[3 * i + 2];
+#pragma omp simd
+    for (int j = 0; j < sizes[i]; j++) out[j] = e[j] * decay + s[j] * (1 - decay);
+  }
+}

@@ -65,7 +65,7 @@ function decide(command: TrainingRunCommand, state: TrainingRunState): TrainingR
       requireOneOf('model', model, MODEL_KINDS);
       if (!isPlainObject(config)) invalid('config', 'must be an object');
       requireInt('dataUpToPosition', dataUpToPosition, 0);
-      requireText('backend', backend, 200);
+      requireText('backend', backend, 500); // the engine's description: tfjs build, GEMM provider, C kernels
       if (state.status !== 'Absent' && state.model !== model) invalid('model', `run ${runId} trains ${state.model}, not ${model}`);
       const resumable = state.status === 'Absent' || state.status === 'Triggered' || (state.status === 'Failed' && state.retryable);
       if (state.status === 'Running' && state.configJson === canonicalJson(config)) return []; // a worker resuming after a crash

@@ -71,6 +71,8 @@ const WASM_PACKAGE_VERSION = '4.22.0';
 let current: Promise<BackendInfo> | undefined;
 let info: BackendInfo | undefined;
 let wasmModule: WasmModule | undefined;
+/** Why the C kernels did not load under `auto` (logged at start-up, not recorded in events). */
+let nativeKernelsReason: string | undefined;
 
 /**
  * Selects and starts the fastest tfjs backend: `tensorflow` (tfjs-node), else WebAssembly with
@@ -83,7 +85,7 @@ export function initBackend(options: InitBackendOptions = {}): Promise<BackendIn
       (started) => {
         info = started;
         (options.log ?? ((l: string) => process.stderr.write(l + '\n')))(
-          `ml backend: ${started.name} (${started.version}, ${started.threads} thread${started.threads === 1 ? '' : 's'}${started.simd ? ', simd' : ''})`,
+          `ml backend: ${started.name} (${started.version}, ${started.threads} thread${started.threads === 1 ? '' : 's'}${started.simd ? ', simd' : ''})${nativeKernelsReason ? `; no C kernels: ${nativeKernelsReason}` : ''}`,
         );
         return started;
       },
@@ -112,6 +114,7 @@ export async function shutdownBackend(): Promise<void> {
   stopGemmTeams();
   stopNativeGemm();
   stopNativeKernels();
+  nativeKernelsReason = undefined;
   if (info && tf.findBackend(info.name)) tf.removeBackend(info.name);
   current = undefined;
   info = undefined;
@@ -216,6 +219,7 @@ async function startWasm(requestedThreads: number, overrides: boolean, gateThrea
   const native = overrides ? startNativeGemm(gemm, actualThreads).gemm : undefined;
   const products = native ? `, products ≥ 2^${Math.log2(native.minMacs)} multiply-adds on ${native.provider} (${native.threads} threads)` : '';
   const c = overrides ? startNativeKernels(nativeKernels) : {};
-  const attention = c.kernels ? `, attention in C (${c.kernels.name})` : c.reason && nativeKernels === 'auto' ? `, attention on wasm (no native kernels: ${c.reason})` : '';
+  if (c.reason && nativeKernels === 'auto') nativeKernelsReason = c.reason;
+  const attention = c.kernels ? `, C kernels (${c.kernels.name})` : '';
   return { name: 'wasm', threads: actualThreads, simd: true, version: `@tensorflow/tfjs-backend-wasm@${WASM_PACKAGE_VERSION} (${build}${overrides ? ', kernel overrides' : ', stock kernels'}${threading}${products}${attention})` };
 }

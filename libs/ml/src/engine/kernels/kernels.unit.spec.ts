@@ -263,7 +263,7 @@ describe('Add', () => {
     const make = fixture([[37, 5], [37, 5], [5]]);
     await expectParity(() => {
       const [a, b, row] = make();
-      return [tf.add(a, b), tf.add(a, row), tf.add(tf.tensor1d([1, -2, 3], 'int32'), tf.tensor1d([4, 5, -6], 'int32')).toFloat()];
+      return [tf.add(a, b), tf.add(a, row), tf.cast(tf.add(tf.tensor1d([1, -2, 3], 'int32'), tf.tensor1d([4, 5, -6], 'int32')), 'float32')];
     });
   });
 
