@@ -3,13 +3,15 @@ import { getKernel, KernelFunc, TensorInfo, util } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { AnyBackend, registerOnWasmAndCpu, withOutputs } from './js-kernel';
 import { simdOptimFor } from './simd-optim';
-import { dataOf } from './wasm-heap';
+import { nativeKernelsOn } from './native-kernels';
+import { dataOf, heapAllF32 } from './wasm-heap';
 
 // The optimizer step and the EMA update as one kernel each, for every variable at once. Done
 // with tfjs ops, Adam with global-norm clipping costs ~15 small ops per variable (≈1,350 kernel
 // calls for the demo DiT's 79 variables, a third of its training step) and the EMA 3 more; each
 // op's bookkeeping costs more than its arithmetic. Registered for the wasm and cpu backends
-// (both keep tensors in JS-visible memory); other backends keep the op-by-op path.
+// (both keep tensors in JS-visible memory); other backends keep the op-by-op path. On wasm: the C
+// kernels when loaded (native-kernels.ts, one call for all variables), else our SIMD module.
 
 export const ADAM_STEP = 'ForgeAdamStep';
 export const EMA_UPDATE = 'ForgeEmaUpdate';
@@ -47,6 +49,22 @@ const adamStep: KernelFunc = ({ inputs, backend, attrs }) => {
   const params = listed(ins, 'p', n);
   const all = [...params, ...listed(ins, 'g', n), ...listed(ins, 'm', n), ...listed(ins, 'v', n)];
   const shapes = [...params, ...params, ...params].map((t) => [...t.shape]);
+  const lrOverC1 = a.learningRate / (1 - a.beta1 ** a.step);
+  const invC2 = 1 / (1 - a.beta2 ** a.step);
+  const c = nativeKernelsOn(backend);
+  if (c) {
+    const wasm = backend as BackendWasm;
+    const outs = [...shapes, []].map((shape) => wasm.makeOutput(shape, 'float32'));
+    const at = (t: TensorInfo) => dataOf(wasm, t).memoryOffset >> 2;
+    const offsets = Int32Array.from({ length: 7 * n }, (_, j) => {
+      const [i, role] = [Math.floor(j / 7), j % 7];
+      return at(role < 4 ? all[role * n + i] : outs[(role - 4) * n + i]); // p, g, m, v, then p', m', v'
+    });
+    const sizes = Int32Array.from(params, (t) => util.sizeFromShape(t.shape));
+    const heap = heapAllF32(wasm);
+    heap[at(outs[3 * n])] = c.adam(heap, offsets, sizes, Float32Array.from(a.keep), n, a.clipNorm, a.beta1, a.beta2, lrOverC1, invC2, a.epsilon);
+    return outs;
+  }
   const kernel = (backend as AnyBackend).wasm ? simdOptimFor(backend as BackendWasm) : undefined;
   if (kernel) {
     const wasm = backend as BackendWasm;
@@ -56,8 +74,6 @@ const adamStep: KernelFunc = ({ inputs, backend, attrs }) => {
     for (let i = 0; i < n; i++) squares += kernel.sumSquares(addr(all[n + i]), params[i].shape.reduce((x, y) => x * y, 1));
     const norm = Math.sqrt(squares);
     const scale = a.clipNorm > 0 ? a.clipNorm / Math.max(norm, a.clipNorm) : 1;
-    const lrOverC1 = a.learningRate / (1 - a.beta1 ** a.step);
-    const invC2 = 1 / (1 - a.beta2 ** a.step);
     for (let i = 0; i < n; i++) {
       const size = params[i].shape.reduce((x, y) => x * y, 1);
       kernel.adam(addr(all[i]), addr(all[n + i]), addr(all[2 * n + i]), addr(all[3 * n + i]), addr(outs[i]), addr(outs[n + i]), addr(outs[2 * n + i]), size, scale, a.beta1, a.beta2, lrOverC1, invC2, a.epsilon, a.keep[i]);
@@ -99,6 +115,15 @@ const emaUpdate: KernelFunc = ({ inputs, backend, attrs }) => {
   const ins = inputs as Record<string, TensorInfo | undefined>;
   const averages = listed(ins, 'e', count);
   const sources = listed(ins, 's', count);
+  const c = nativeKernelsOn(backend);
+  if (c) {
+    const wasm = backend as BackendWasm;
+    const outs = averages.map((t) => wasm.makeOutput([...t.shape], 'float32'));
+    const at = (t: TensorInfo) => dataOf(wasm, t).memoryOffset >> 2;
+    const offsets = Int32Array.from({ length: 3 * count }, (_, j) => at([averages, sources, outs][j % 3][Math.floor(j / 3)]));
+    c.ema(heapAllF32(wasm), offsets, Int32Array.from(averages, (t) => util.sizeFromShape(t.shape)), count, decay);
+    return outs;
+  }
   const kernel = (backend as AnyBackend).wasm ? simdOptimFor(backend as BackendWasm) : undefined;
   if (kernel) {
     const wasm = backend as BackendWasm;

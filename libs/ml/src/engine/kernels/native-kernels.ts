@@ -42,6 +42,10 @@ export interface NativeKernels {
   normAffineGrad(heap: Float32Array, dy: number, x: number, scale: number, dx: number, dshift: number, dscale: number, rows: number, dim: number, perGroup: number, offset: number, eps: number): void;
   /** out = a + b over n floats. */
   add(heap: Float32Array, a: number, b: number, out: number, n: number): void;
+  /** Clipped Adam(W) over every variable (offsets of p, g, m, v, p', m', v' per variable); returns the gradient norm before clipping. */
+  adam(heap: Float32Array, at: Int32Array, sizes: Int32Array, keep: Float32Array, count: number, clipNorm: number, beta1: number, beta2: number, lrOverC1: number, invC2: number, eps: number): number;
+  /** out = e·decay + s·(1 − decay) per tensor (offsets of e, s, out per tensor). */
+  ema(heap: Float32Array, at: Int32Array, sizes: Int32Array, count: number, decay: number): void;
 }
 
 interface KoffiLibrary {
@@ -107,6 +111,8 @@ function bind(library: KoffiLibrary, name: string): NativeKernels {
     normAffine: library.func('void forge_norm_affine(float *heap, int x, int shift, int scale, int y, int rows, int dim, int perGroup, float offset, float eps)') as NativeKernels['normAffine'],
     normAffineGrad: library.func('void forge_norm_affine_grad(float *heap, int dy, int x, int scale, int dx, int dshift, int dscale, int rows, int dim, int perGroup, float offset, float eps)') as NativeKernels['normAffineGrad'],
     add: library.func('void forge_add(float *heap, int a, int b, int out, int n)') as NativeKernels['add'],
+    adam: library.func('double forge_adam(float *heap, const int *at, const int *sizes, const float *keep, int count, float clipNorm, float beta1, float beta2, float lrOverC1, float invC2, float eps)') as NativeKernels['adam'],
+    ema: library.func('void forge_ema(float *heap, const int *at, const int *sizes, int count, float decay)') as NativeKernels['ema'],
     attentionForward: (...args) => check(forward(...args), 'attention'),
     attentionBackward: (...args) => check(backward(...args), 'attention gradient'),
   };
