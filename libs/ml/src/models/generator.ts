@@ -3,7 +3,7 @@ import { ParamStore } from './params';
 import { CosineSchedule } from './schedule';
 import { DitConfig, DitContext, DitPreset, DIT_PRESETS, createDitParams, ditForward, validateDitConfig } from './dit';
 import { TextEncoder } from './text-encoder';
-import { Rng } from './random';
+import { Rng, standardNormals } from './random';
 import { samplingPlan } from './sampling-plan';
 import { TextFeatureCache } from './text-feature-cache';
 import { externalSampler, releaseExternalSampler } from '../onnx/sampler-choice';
@@ -158,7 +158,7 @@ export class Generator {
     this.checkImages(images, b);
     const dropped = prompts.map((p) => (rng.next() < this.config.condDropProb ? '' : p));
     const ts = Array.from({ length: b }, () => rng.int(this.config.timesteps));
-    const noise = tf.randomNormal(images.shape, 0, 1, 'float32', rng.seed()) as tf.Tensor4D; // (B, H, W, C)
+    const noise = tf.tensor4d(standardNormals(images.size, rng.seed()), images.shape); // (B, H, W, C)
     const { sa, sn } = this.signalNoise(ts); // (B, 1, 1, 1) each
     const xt = tf.add(tf.mul(images, sa), tf.mul(noise, sn)) as tf.Tensor4D; // (B, H, W, C)
     const out = this.network(this.store, xt, ts, this.context(dropped)); // (B, H, W, C)

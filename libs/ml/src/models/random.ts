@@ -51,3 +51,20 @@ export class Rng {
     return out;
   }
 }
+
+/**
+ * `size` standard normal values drawn from `seed` (Box–Muller on mulberry32): the same values on
+ * every backend. tf.randomNormal (Marsaglia's polar method on seedrandom) took 2.7 ms of a demo
+ * DiT training step for its 49k noise values; this takes a fraction of that.
+ */
+export function standardNormals(size: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i += 2) {
+    const radius = Math.sqrt(-2 * Math.log(1 - rng.next())); // 1 − u in (0, 1]: the log stays finite
+    const angle = 2 * Math.PI * rng.next();
+    out[i] = radius * Math.cos(angle);
+    if (i + 1 < size) out[i + 1] = radius * Math.sin(angle);
+  }
+  return out;
+}
