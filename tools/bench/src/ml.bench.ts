@@ -127,7 +127,7 @@ function defaultThreads(): number {
 async function trainingStepRows(options: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const [model, gemm] of STEP_MODELS.flatMap((m) => STEP_GEMMS.map((g) => [m, g] as const))) {
-    const request: StepProbeRequest = { model, threads: defaultThreads(), gemm, runs: options.runs, steps: options.quick ? 3 : 5 };
+    const request: StepProbeRequest = { model, threads: defaultThreads(), gemm, runs: options.runs, steps: options.quick ? 10 : 20 };
     options.log(`ml bench: training step ${model}${GEMM_LABELS[gemm]} (${request.runs} runs of ${request.steps} steps, each paired with native)`);
     let result: StepProbeResult;
     try {
