@@ -222,7 +222,7 @@ export function multiHeadAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2
   if (!fits || !maskFits) {
     throw Object.assign(new Error(`multiHeadAttention: q ${JSON.stringify(q.shape)}, k ${JSON.stringify(k.shape)}, v ${JSON.stringify(v.shape)}${keyMask ? `, keyMask ${JSON.stringify(keyMask.shape)}` : ''} do not fit batch ${batch} and ${heads} heads`), { code: 'INVALID_INPUT' });
   }
-  if (getKernel(ATTENTION, tf.getBackend()) && [q, k, v].every((t) => t.dtype === 'float32')) return fusedAttention(q, k, v, batch, heads, keyMask && tf.cast(keyMask, 'float32'));
+  if (getKernel(ATTENTION, tf.getBackend()) && [q, k, v].every((t) => t.dtype === 'float32')) return fusedAttention(q, k, v, batch, heads, keyMask && keyMask.dtype !== 'float32' ? tf.cast(keyMask, 'float32') : keyMask);
   return multiHeadAttentionOps(q, k, v, batch, heads, keyMask);
 }
 
@@ -242,7 +242,7 @@ function fusedAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, batch: n
       value: out as tf.Tensor2D,
       gradFunc: (dy: tf.Tensor, [sq, sk, sv, sp]: tf.Tensor[]) => {
         const grads = tf.engine().runKernel(ATTENTION_GRAD, { dy, q: sq, k: sk, v: sv, probs: sp }, attrs) as tf.Tensor[];
-        return keyMask ? [...grads, tf.zerosLike(keyMask)] : grads;
+        return keyMask ? [...grads, tf.zeros(keyMask.shape)] : grads;
       },
     };
   };

@@ -114,6 +114,21 @@ describe.each(settings)('multiHeadAttention, products on $gemm, native kernels $
     }
   });
 
+  it('leaves only its output behind, without and with gradients recorded', async () => {
+    await tf.setBackend('wasm');
+    for (const c of [CASES[0], CASES[2]]) {
+      const [q, k, v] = [tf.tensor2d(seededValues(c.batch * c.tq * c.dim, 1), [c.batch * c.tq, c.dim]), tf.tensor2d(seededValues(c.batch * c.tk * c.dim, 2), [c.batch * c.tk, c.dim]), tf.tensor2d(seededValues(c.batch * c.tk * c.dim, 3), [c.batch * c.tk, c.dim])];
+      const mask = c.masked ? tf.tensor2d(maskValues(c.batch, c.tk), [c.batch, c.tk]) : undefined;
+      const before = tf.memory().numTensors;
+      const out = multiHeadAttention(q, k, v, c.batch, c.heads, mask);
+      expect(tf.memory().numTensors).toBe(before + 1);
+      out.dispose();
+      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) => tf.sum(multiHeadAttention(a as tf.Tensor2D, b as tf.Tensor2D, d as tf.Tensor2D, c.batch, c.heads, mask)))([q, k, v]);
+      expect(tf.memory().numTensors).toBe(before + 3);
+      tf.dispose([...grads, q, k, v, ...(mask ? [mask] : [])]);
+    }
+  });
+
   it('runs as one kernel on wasm, forward and backward', async () => {
     await tf.setBackend('wasm');
     const c = CASES[0];
