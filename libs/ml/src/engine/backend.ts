@@ -220,6 +220,6 @@ async function startWasm(requestedThreads: number, overrides: boolean, gateThrea
   const products = native ? `, products ≥ 2^${Math.log2(native.minMacs)} multiply-adds on ${native.provider} (${native.threads} threads)` : '';
   const c = overrides ? startNativeKernels(nativeKernels) : {};
   if (c.reason && nativeKernels === 'auto') nativeKernelsReason = c.reason;
-  const attention = c.kernels ? `, C kernels (${c.kernels.name})` : '';
-  return { name: 'wasm', threads: actualThreads, simd: true, version: `@tensorflow/tfjs-backend-wasm@${WASM_PACKAGE_VERSION} (${build}${overrides ? ', kernel overrides' : ', stock kernels'}${threading}${products}${attention})` };
+  const cKernels = c.kernels ? `, C kernels (${c.kernels.name})` : '';
+  return { name: 'wasm', threads: actualThreads, simd: true, version: `@tensorflow/tfjs-backend-wasm@${WASM_PACKAGE_VERSION} (${build}${overrides ? ', kernel overrides' : ', stock kernels'}${threading}${products}${cKernels})` };
 }

@@ -149,10 +149,11 @@ const forward: KernelFunc = ({ inputs, backend, attrs }) => {
   const biasRows = keyMask ? x.b : 1;
   const ins = keyMask ? [q, k, v, keyMask] : [q, k, v];
   const [qSize, kSize] = [x.b * x.tq * x.d, x.b * x.tk * x.d];
-  const scratch = native ? [biasRows * x.tk] : [biasRows * x.tk, qSize, kSize, kSize, qSize];
+  // The C kernels take no bias row when nothing is masked, and pack nothing.
+  const scratch = native ? (keyMask ? [biasRows * x.tk] : []) : [biasRows * x.tk, qSize, kSize, kSize, qSize];
   return onMemory(backend, ins, [[x.b * x.tq, x.d], [x.b, x.h, x.tq, x.tk]], scratch, (mem, [qAt, kAt, vAt, maskAt], [out, probs], [bias, qp, kT, vp, op]) => {
     const f = mem.f32;
-    for (let i = 0; i < biasRows * x.tk; i++) f[bias + i] = keyMask ? (1 - f[maskAt + i]) * MASKED : 0;
+    if (keyMask || !native) for (let i = 0; i < biasRows * x.tk; i++) f[bias + i] = keyMask ? (1 - f[maskAt + i]) * MASKED : 0;
     if (native) native.attentionForward(f, x.b, x.h, x.tq, x.tk, x.d, x.scale, qAt, kAt, vAt, keyMask ? bias : -1, probs, out);
     else forwardOn(mem, x, { q: qAt, k: kAt, v: vAt, bias, samplesPerBias: keyMask ? 1 : x.b, probs, out, qp, kT, vp, op });
   });
