@@ -11,34 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* exp(x) as the wasm kernel computes it (Cephes expf, relative error ~2e-7), written so the
- * compiler vectorises it; inputs at or below -87 give exactly 0: below that exp is subnormal,
- * and subnormal operands slow down every later product with them. */
+/* exp's range: inputs at or below -87 give exactly 0 (below that exp is subnormal, and subnormal
+ * operands slow down every later product with them). */
 #define EXP_MIN (-87.0f)
 #define ROUNDER 12582912.0f /* 1.5·2^23: adding it rounds to an integer kept in the low bits */
-
-static inline float exp_cephes(float x) {
-  const float keep = x > EXP_MIN ? 1.0f : 0.0f;
-  x = x > EXP_MIN ? x : EXP_MIN;
-  const float shifted = x * 1.44269504088896341f + ROUNDER;
-  uint32_t n;
-  memcpy(&n, &shifted, 4);
-  const float fn = shifted - ROUNDER;
-  float r = x - fn * 0.693359375f;
-  r = r - fn * -2.12194440e-4f;
-  float p = 1.987569150e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  uint32_t bits;
-  memcpy(&bits, &p, 4);
-  bits += n << 23; /* × 2^n: the rounder's own bits shift out */
-  memcpy(&p, &bits, 4);
-  return p * keep;
-}
 
 /* Per-thread scratch, grown on demand. */
 static _Thread_local float *scratch;
@@ -76,7 +52,8 @@ static inline vf vmax(vf a, vf b) {
 }
 static inline int padded(int n) { return (n + W - 1) / W * W; }
 
-/* exp_cephes on W lanes. */
+/* exp(x) on W lanes as the wasm kernel computes it (Cephes expf, relative error ~2e-7): 2^n times
+ * a polynomial, n's bits shifted into the exponent field (the rounder's own bits shift out). */
 static inline vf vexp(vf x) {
   const vi keep = x > vsplat(EXP_MIN);
   x = vmax(x, vsplat(EXP_MIN));
@@ -148,29 +125,17 @@ HOT void rows_times_packed(const float *a, int lda, const float *bt, int tkp, in
   }
 }
 
-/* out[r][0, hdp) = Σ_j w[r][j] · m[j][·] for r < rows (m rows at stride ldm, hdp a multiple of W). */
-HOT void rows_times(const float *w, int ldw, const float *m, int ldm, int tk, int hdp, float *out, int ldo, const int rows) {
+/* out[r][0, hdp) = Σ_j w(r, j) · m[j][·] for r < rows, where w(r, j) = w[r·step_r + j·step_j]:
+ * w·m with (step_r, step_j) = (ldw, 1), wᵀ·m with (1, ldw). m rows at stride ldm, hdp a multiple of W. */
+HOT void weighted_rows(const float *w, int step_r, int step_j, const float *m, int ldm, int count, int hdp, float *out, int ldo, const int rows) {
   for (int cb = 0; cb < hdp; cb += W) {
     vf acc[R];
     for (int r = 0; r < rows; r++) acc[r] = (vf){0};
-    for (int j = 0; j < tk; j++) {
+    for (int j = 0; j < count; j++) {
       const vf mv = vload(m + (size_t)j * ldm + cb);
-      for (int r = 0; r < rows; r++) acc[r] += w[(size_t)r * ldw + j] * mv;
+      for (int r = 0; r < rows; r++) acc[r] += w[(size_t)r * step_r + (size_t)j * step_j] * mv;
     }
     for (int r = 0; r < rows; r++) vstore(out + (size_t)r * ldo + cb, acc[r]);
-  }
-}
-
-/* out[r][0, hdp) = Σ_i w[i][r] · m[i][·] for r < cols: wᵀ·m for `cols` columns of w. */
-HOT void cols_times(const float *w, int ldw, const float *m, int ldm, int tq, int hdp, float *out, int ldo, const int cols) {
-  for (int cb = 0; cb < hdp; cb += W) {
-    vf acc[R];
-    for (int r = 0; r < cols; r++) acc[r] = (vf){0};
-    for (int i = 0; i < tq; i++) {
-      const vf mv = vload(m + (size_t)i * ldm + cb);
-      for (int r = 0; r < cols; r++) acc[r] += w[(size_t)i * ldw + r] * mv;
-    }
-    for (int r = 0; r < cols; r++) vstore(out + (size_t)r * ldo + cb, acc[r]);
   }
 }
 
@@ -232,7 +197,7 @@ static void head_forward(const float *Q, const float *K, const float *V, const f
     rows_times_packed(Q + (size_t)i * d, d, kt, tkp, hd, bp, S, tkp, n);                     \
     for (int r = 0; r < n; r++) softmax_padded(S + (size_t)r * tkp, tkp, P + (size_t)(i + r) * tk, tk); \
     const block o = writable(O + (size_t)i * d, d, hd, hdp, staging);                        \
-    rows_times(P + (size_t)i * tk, tk, v.at, v.ld, tk, hdp, o.at, o.ld, n);                  \
+    weighted_rows(P + (size_t)i * tk, tk, 1, v.at, v.ld, tk, hdp, o.at, o.ld, n);            \
     written(o, O + (size_t)i * d, d, n, hd);                                                 \
   } while (0)
   IN_BLOCKS(i, tq, ROWS)
@@ -259,7 +224,7 @@ static void head_backward(const float *dY, const float *Q, const float *K, const
       for (int j = 0; j < tk; j++) gr[j] = p[j] * (gr[j] - dot) * scale;                     \
     }                                                                                        \
     const block o = writable(dQ + (size_t)i * d, d, hd, hdp, staging);                       \
-    rows_times(ds, tkp, k.at, k.ld, tk, hdp, o.at, o.ld, n);                                 \
+    weighted_rows(ds, tkp, 1, k.at, k.ld, tk, hdp, o.at, o.ld, n);                           \
     written(o, dQ + (size_t)i * d, d, n, hd);                                                \
   } while (0)
   IN_BLOCKS(i, tq, ROWS)
@@ -267,10 +232,10 @@ static void head_backward(const float *dY, const float *Q, const float *K, const
 #define COLS(n)                                                                              \
   do {                                                                                       \
     const block ov = writable(dV + (size_t)j * d, d, hd, hdp, staging);                      \
-    cols_times(P + j, tk, g.at, g.ld, tq, hdp, ov.at, ov.ld, n);                             \
+    weighted_rows(P + j, 1, tk, g.at, g.ld, tq, hdp, ov.at, ov.ld, n);                       \
     written(ov, dV + (size_t)j * d, d, n, hd);                                               \
     const block ok = writable(dK + (size_t)j * d, d, hd, hdp, staging);                      \
-    cols_times(dS + j, tkp, q.at, q.ld, tq, hdp, ok.at, ok.ld, n);                           \
+    weighted_rows(dS + j, 1, tkp, q.at, q.ld, tq, hdp, ok.at, ok.ld, n);                     \
     written(ok, dK + (size_t)j * d, d, n, hd);                                               \
   } while (0)
   IN_BLOCKS(j, tk, COLS)
@@ -316,11 +281,8 @@ static inline vf vsigmoid(vf x, float k) {
   return vsplat(1.0f) / (vexp(capped) + 1.0f);
 }
 
-static inline float sigmoid1(float x, float k) {
-  float z = x * -k;
-  z = z > 80.0f ? 80.0f : z;
-  return 1.0f / (exp_cephes(z) + 1.0f);
-}
+/* One element (the tails of the loops below): the vector form on one lane. */
+static inline float sigmoid1(float x, float k) { return vsigmoid(vsplat(x), k)[0]; }
 
 void forge_sigmoid_linear(float *heap, int x, int y, int n, float k) {
   const float *restrict xs = heap + x;
