@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { startBlasGemm } from './kernels/blas-gemm';
 import type { NativeGemmChoice } from './kernels/native-gemm';
-import { startNativeKernels, stopNativeKernels, type NativeKernelsChoice } from './kernels/native-kernels';
+import { loadNativeKernels, type NativeKernelsChoice } from './kernels/native-kernels';
 
 // Helpers for parity tests: the same computation on two backends, compared element-wise.
 
@@ -72,7 +72,5 @@ export function availableGemms(): NativeGemmChoice[] {
 
 /** The native kernel settings to test: `off` always, `auto` when this machine can build them. */
 export function availableNativeKernels(): NativeKernelsChoice[] {
-  const built = startNativeKernels('auto').kernels !== undefined;
-  stopNativeKernels();
-  return built ? ['off', 'auto'] : ['off'];
+  return loadNativeKernels().kernels ? ['off', 'auto'] : ['off'];
 }

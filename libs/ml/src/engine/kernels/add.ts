@@ -1,7 +1,7 @@
 import { Add, KernelConfig, TensorInfo, util } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { activeNativeKernels } from './native-kernels';
-import { dataOf, heapAllF32 } from './wasm-heap';
+import { floatOffset, heapAllF32 } from './wasm-heap';
 
 // Two float32 tensors of the same shape added in the C kernels (native-kernels.ts) when they are
 // loaded: the stock wasm Add goes through its broadcasting path at ~1 ns an element, and a
@@ -20,7 +20,7 @@ export function makeAddConfig(stock: KernelConfig | undefined): KernelConfig {
       if (native && a.dtype === 'float32' && b.dtype === 'float32' && util.arraysEqual(a.shape, b.shape)) {
         const backend = args.backend as BackendWasm;
         const out = backend.makeOutput([...a.shape], 'float32');
-        const at = (t: TensorInfo) => dataOf(backend, t).memoryOffset >> 2;
+        const at = (t: TensorInfo) => floatOffset(backend, t);
         native.add(heapAllF32(backend), at(a), at(b), at(out), util.sizeFromShape(a.shape));
         return out;
       }

@@ -8,7 +8,7 @@ import { activeNativeGemm } from './native-gemm';
 import { simdCopyFor } from './simd-copy';
 import { simdGemmFor } from './simd-gemm';
 import { simdSoftmaxFor } from './simd-softmax';
-import { dataOf, heapAllF32 } from './wasm-heap';
+import { floatOffset, heapAllF32 } from './wasm-heap';
 
 // Where the fused attention kernels (fused-attention.ts) run: every tensor at an element offset
 // of one Float32Array, with the primitives the algorithm needs. On wasm that is the heap itself
@@ -147,13 +147,13 @@ export function onMemory(backend: unknown, inputs: TensorInfo[], outputShapes: n
     try {
       const mem = wasmMemory(wasm);
       if (mem) {
-        const at = (t: TensorInfo) => dataOf(wasm, t).memoryOffset >> 2;
+        const at = (t: TensorInfo) => floatOffset(wasm, t);
         run(mem, inputs.map(at), outputs.map(at), scratch.map(at));
         return outputs;
       }
       // No SIMD module: the JS loops on the heap itself.
       const f32 = heapAllF32(wasm);
-      const at = (t: TensorInfo) => dataOf(wasm, t).memoryOffset >> 2;
+      const at = (t: TensorInfo) => floatOffset(wasm, t);
       run(jsMemory(f32), inputs.map(at), outputs.map(at), scratch.map(at));
       return outputs;
     } finally {

@@ -3,7 +3,7 @@ import { BatchMatMul, getKernel, KernelFunc, NamedAttrMap, registerGradient, Sum
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { registerOnWasmAndCpu } from './js-kernel';
 import { activeNativeGemm, type NativeGemm } from './native-gemm';
-import { dataOf, heapAllF32 } from './wasm-heap';
+import { floatOffset, heapAllF32 } from './wasm-heap';
 
 // A dense layer x·w + b as one kernel, and its gradient (dx = dy·wᵀ, dw = xᵀ·dy, db = Σ dy) as
 // one more. As tfjs ops that is 2 calls forward and 4–5 backward (two products, the bias sum,
@@ -46,7 +46,7 @@ const nativeDense = {
     const nOut = w.shape[1];
     const out = backend.makeOutput([n, nOut], 'float32');
     const f32 = heapAllF32(backend); // after the allocation, which may grow the heap
-    const at = (t: TensorInfo) => dataOf(backend, t).memoryOffset >> 2;
+    const at = (t: TensorInfo) => floatOffset(backend, t);
     fillRows(f32, at(out), at(b), n, nOut); // out = 1·bᵀ
     gemm(f32, false, false, n, nOut, nIn, at(x), nIn, at(w), nOut, at(out), nOut, 1); // out += x·w
     return out;
@@ -56,7 +56,7 @@ const nativeDense = {
     const nOut = w.shape[1];
     const [dx, dw, db, ones] = [backend.makeOutput([n, nIn], 'float32'), backend.makeOutput([nIn, nOut], 'float32'), backend.makeOutput([nOut], 'float32'), backend.makeOutput([n], 'float32')];
     const f32 = heapAllF32(backend);
-    const at = (t: TensorInfo) => dataOf(backend, t).memoryOffset >> 2;
+    const at = (t: TensorInfo) => floatOffset(backend, t);
     f32.fill(1, at(ones), at(ones) + n);
     gemm(f32, false, true, n, nIn, nOut, at(dy), nOut, at(w), nOut, at(dx), nIn); // dx = dy·wᵀ
     gemm(f32, true, false, nIn, nOut, n, at(x), nIn, at(dy), nOut, at(dw), nOut); // dw = xᵀ·dy

@@ -4,7 +4,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { AnyBackend, registerOnWasmAndCpu, withOutputs } from './js-kernel';
 import { GELU_SLOPE, simdGeluFor } from './simd-gelu';
 import { nativeKernelsOn } from './native-kernels';
-import { dataOf, heapAllF32 } from './wasm-heap';
+import { dataOf, floatOffset, heapAllF32 } from './wasm-heap';
 
 // x·σ(k·x) in one kernel and its gradient in one more: GELU in its sigmoid form (k = 1.702) and
 // SiLU (k = 1). As tfjs ops it is 2–3 calls forward and ~7 backward. On wasm: the C kernels when
@@ -33,7 +33,7 @@ const forward: KernelFunc = ({ inputs, backend, attrs }) => {
   if (c) {
     const wasm = backend as BackendWasm;
     const y = wasm.makeOutput([...x.shape], 'float32');
-    c.sigmoidLinear(heapAllF32(wasm), dataOf(wasm, x).memoryOffset >> 2, dataOf(wasm, y).memoryOffset >> 2, size, k);
+    c.sigmoidLinear(heapAllF32(wasm), floatOffset(wasm, x), floatOffset(wasm, y), size, k);
     return y;
   }
   const kernel = simd(backend, size);
@@ -56,7 +56,7 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
   if (c) {
     const wasm = backend as BackendWasm;
     const dx = wasm.makeOutput([...x.shape], 'float32');
-    const at = (t: TensorInfo) => dataOf(wasm, t).memoryOffset >> 2;
+    const at = (t: TensorInfo) => floatOffset(wasm, t);
     c.sigmoidLinearGrad(heapAllF32(wasm), at(dy), at(x), at(dx), size, k);
     return dx;
   }

@@ -4,7 +4,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { AnyBackend, registerOnWasmAndCpu, withOutputs } from './js-kernel';
 import { simdNormFor } from './simd-norm';
 import { nativeKernelsOn } from './native-kernels';
-import { dataOf, heapAllF32 } from './wasm-heap';
+import { dataOf, floatOffset, heapAllF32 } from './wasm-heap';
 
 // Layer normalisation with an affine transform per group of rows, as one kernel and one gradient
 // kernel: y = x̂·(offset + scale[g]) + shift[g], x̂ = (x − mean) / √(var + ε) over the last axis.
@@ -40,7 +40,7 @@ const forward: KernelFunc = ({ inputs, backend, attrs }) => {
   if (c) {
     const wasm = backend as BackendWasm;
     const y = wasm.makeOutput([...x.shape], 'float32');
-    const at = (t: TensorInfo) => dataOf(wasm, t).memoryOffset >> 2;
+    const at = (t: TensorInfo) => floatOffset(wasm, t);
     c.normAffine(heapAllF32(wasm), at(x), at(shift), at(scale), at(y), rows, dim, perGroup, scaleOffset, epsilon);
     return y;
   }
@@ -76,8 +76,8 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
   if (c) {
     const wasm = backend as BackendWasm;
     const outs = [[...x.shape], [...scale.shape], [...scale.shape]].map((shape) => wasm.makeOutput(shape, 'float32'));
-    const [dx, dshift, dscale] = outs.map((t) => dataOf(wasm, t).memoryOffset >> 2);
-    const at = (t: TensorInfo) => dataOf(wasm, t).memoryOffset >> 2;
+    const at = (t: TensorInfo) => floatOffset(wasm, t);
+    const [dx, dshift, dscale] = outs.map(at);
     c.normAffineGrad(heapAllF32(wasm), at(dy), at(x), at(scale), dx, dshift, dscale, rows, dim, perGroup, scaleOffset, epsilon);
     return outs;
   }

@@ -4,7 +4,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { AnyBackend, registerOnWasmAndCpu, withOutputs } from './js-kernel';
 import { simdOptimFor } from './simd-optim';
 import { nativeKernelsOn } from './native-kernels';
-import { dataOf, heapAllF32 } from './wasm-heap';
+import { dataOf, floatOffset, heapAllF32 } from './wasm-heap';
 
 // The optimizer step and the EMA update as one kernel each, for every variable at once. Done
 // with tfjs ops, Adam with global-norm clipping costs ~15 small ops per variable (≈1,350 kernel
@@ -55,7 +55,7 @@ const adamStep: KernelFunc = ({ inputs, backend, attrs }) => {
   if (c) {
     const wasm = backend as BackendWasm;
     const outs = [...shapes, []].map((shape) => wasm.makeOutput(shape, 'float32'));
-    const at = (t: TensorInfo) => dataOf(wasm, t).memoryOffset >> 2;
+    const at = (t: TensorInfo) => floatOffset(wasm, t);
     const offsets = Int32Array.from({ length: 7 * n }, (_, j) => {
       const [i, role] = [Math.floor(j / 7), j % 7];
       return at(role < 4 ? all[role * n + i] : outs[(role - 4) * n + i]); // p, g, m, v, then p', m', v'
@@ -119,7 +119,7 @@ const emaUpdate: KernelFunc = ({ inputs, backend, attrs }) => {
   if (c) {
     const wasm = backend as BackendWasm;
     const outs = averages.map((t) => wasm.makeOutput([...t.shape], 'float32'));
-    const at = (t: TensorInfo) => dataOf(wasm, t).memoryOffset >> 2;
+    const at = (t: TensorInfo) => floatOffset(wasm, t);
     const offsets = Int32Array.from({ length: 3 * count }, (_, j) => at([averages, sources, outs][j % 3][Math.floor(j / 3)]));
     c.ema(heapAllF32(wasm), offsets, Int32Array.from(averages, (t) => util.sizeFromShape(t.shape)), count, decay);
     return outs;

@@ -127,6 +127,13 @@ let active: NativeKernels | undefined;
 export function startNativeKernels(choice: NativeKernelsChoice, build: NativeKernelsBuild = {}): { kernels?: NativeKernels; reason?: string } {
   active = undefined;
   if (choice === 'off') return { reason: 'FORGE_ML_NATIVE_KERNELS=off' };
+  const loaded = loadNativeKernels(build);
+  active = loaded.kernels;
+  return loaded;
+}
+
+/** Builds (or finds cached) and binds the kernels without making them the active ones. */
+export function loadNativeKernels(build: NativeKernelsBuild = {}): { kernels?: NativeKernels; reason?: string } {
   let koffi: { load(file: string): KoffiLibrary };
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -136,8 +143,7 @@ export function startNativeKernels(choice: NativeKernelsChoice, build: NativeKer
   }
   try {
     const { file, compiler } = nativeKernelsLibrary(build);
-    active = bind(koffi.load(file), compiler);
-    return { kernels: active };
+    return { kernels: bind(koffi.load(file), compiler) };
   } catch (err) {
     return { reason: (err as Error).message.split('\n')[0] };
   }

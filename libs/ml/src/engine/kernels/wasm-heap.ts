@@ -21,6 +21,11 @@ export function dataOf(backend: BackendWasm, t: TensorInfo): WasmTensorData {
   return backend.dataIdMap.get(t.dataId) as WasmTensorData;
 }
 
+/** Where a float32 tensor starts on the heap, in floats (an offset into heapAllF32). */
+export function floatOffset(backend: BackendWasm, t: TensorInfo): number {
+  return dataOf(backend, t).memoryOffset >> 2;
+}
+
 /** A Float32Array over `length` floats at `byteOffset`. Built from the live memory: it can grow. */
 export function heapF32(backend: BackendWasm, byteOffset: number, length: number): Float32Array {
   const module = moduleOf(backend) as WasmModule & { wasmMemory?: WebAssembly.Memory };
