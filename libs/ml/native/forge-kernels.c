@@ -367,12 +367,49 @@ void forge_norm_affine_grad(float *heap, int dy, int x, int scale, int dx, int d
   }
 }
 
-/* out = a + b over n floats (the gradient sums tfjs adds up, same shapes). */
-void forge_add(float *heap, int a, int b, int out, int n) {
-  const float *restrict as = heap + a, *restrict bs = heap + b;
-  float *restrict os = heap + out;
+/* Element-wise a ∘ b for ∘ in + − × ÷ (binary.ts), a broadcast mapped onto rows × cols:
+ * out[r·cols + c] = a[r·a_rs + c·a_cs] ∘ b[r·b_rs + c·b_cs], column strides 0 or 1 (0 repeats an
+ * operand along the row). The division is IEEE's, as the wasm kernel's: results are identical. */
+enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV };
+
+HOT float apply_op(int op, float x, float y) {
+  return op == OP_ADD ? x + y : op == OP_SUB ? x - y : op == OP_MUL ? x * y : x / y;
+}
+
+HOT void binary_rows(float *heap, int op, int a, int a_rs, int a_cs, int b, int b_rs, int b_cs, int out, int rows, int cols) {
+  for (int r = 0; r < rows; r++) {
+    const float *restrict as = heap + a + (size_t)r * a_rs, *restrict bs = heap + b + (size_t)r * b_rs;
+    float *restrict os = heap + out + (size_t)r * cols;
 #pragma omp simd
-  for (int i = 0; i < n; i++) os[i] = as[i] + bs[i];
+    for (int c = 0; c < cols; c++) os[c] = apply_op(op, as[c * a_cs], bs[c * b_cs]);
+  }
+}
+
+/* One specialised loop per operation and pair of column strides (constants after inlining). */
+#define BINARY_CASE(o, ac, bc) \
+  case (o) * 4 + (ac) * 2 + (bc): \
+    binary_rows(heap, o, a, a_rs, ac, b, b_rs, bc, out, rows, cols); \
+    return 0;
+#define BINARY_CASES(o) BINARY_CASE(o, 0, 0) BINARY_CASE(o, 0, 1) BINARY_CASE(o, 1, 0) BINARY_CASE(o, 1, 1)
+
+int forge_binary(float *heap, int op, int a, int a_rs, int a_cs, int b, int b_rs, int b_cs, int out, int rows, int cols) {
+  if (op < OP_ADD || op > OP_DIV || (a_cs | b_cs) & ~1) return -1;
+  switch (op * 4 + a_cs * 2 + b_cs) {
+    BINARY_CASES(OP_ADD)
+    BINARY_CASES(OP_SUB)
+    BINARY_CASES(OP_MUL)
+    BINARY_CASES(OP_DIV)
+  }
+  return -1;
+}
+
+/* y = σ(x) = 1 / (1 + e^−x), the exponent capped at 80 as in vsigmoid. */
+void forge_sigmoid(float *heap, int x, int y, int n) {
+  const float *restrict xs = heap + x;
+  float *restrict ys = heap + y;
+  int i = 0;
+  for (; i + W <= n; i += W) vstore(ys + i, vsigmoid(vload(xs + i), 1.0f));
+  for (; i < n; i++) ys[i] = sigmoid1(xs[i], 1.0f);
 }
 
 /* Adam(W) over `count` variables at once (fused-optimizer.ts): `at` holds, per variable, the

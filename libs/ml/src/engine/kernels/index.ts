@@ -1,5 +1,5 @@
-import { Add, Cast, GatherV2, getKernel, KernelConfig, registerKernel, Sum, Mean, Transpose, unregisterKernel } from '@tensorflow/tfjs-core';
-import { makeAddConfig } from './add';
+import { Add, Cast, GatherV2, getKernel, KernelConfig, Mean, Multiply, RealDiv, registerKernel, Sigmoid, Sub, Sum, Transpose, unregisterKernel } from '@tensorflow/tfjs-core';
+import { makeBinaryConfig } from './binary';
 import { batchMatMulConfig } from './batch-mat-mul';
 import { makeCastConfig } from './cast';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
@@ -8,6 +8,7 @@ import { fusedMatMulConfig } from './fused-mat-mul';
 import { makeGatherConfig } from './gather';
 import { identityConfig } from './identity';
 import { makeMeanConfig, makeSumConfig } from './reduce';
+import { makeSigmoidConfig } from './sigmoid';
 import { makeTransposeConfig } from './transpose';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum';
 
@@ -31,7 +32,8 @@ export function registerWasmKernelOverrides(): void {
     makeMeanConfig(stock(Mean)),
     identityConfig,
     makeCastConfig(stock(Cast)),
-    makeAddConfig(stock(Add)),
+    ...([Add, Sub, Multiply, RealDiv] as const).map((name) => makeBinaryConfig(name, stock(name))),
+    makeSigmoidConfig(stock(Sigmoid)),
     conv2dBackpropFilterConfig,
     depthwiseConv2dBackpropFilterConfig,
     depthwiseConv2dBackpropInputConfig,

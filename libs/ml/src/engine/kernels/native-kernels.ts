@@ -40,13 +40,18 @@ export interface NativeKernels {
   normAffine(heap: Float32Array, x: number, shift: number, scale: number, y: number, rows: number, dim: number, perGroup: number, offset: number, eps: number): void;
   /** Its gradient; dshift and dscale are written whole. */
   normAffineGrad(heap: Float32Array, dy: number, x: number, scale: number, dx: number, dshift: number, dscale: number, rows: number, dim: number, perGroup: number, offset: number, eps: number): void;
-  /** out = a + b over n floats. */
-  add(heap: Float32Array, a: number, b: number, out: number, n: number): void;
+  /** out[r·cols + c] = a[r·aRow + c·aCol] ∘ b[r·bRow + c·bCol] (column strides 0 or 1), ∘ = BINARY_OPS[op]. */
+  binary(heap: Float32Array, op: number, a: number, aRow: number, aCol: number, b: number, bRow: number, bCol: number, out: number, rows: number, cols: number): void;
+  /** y = σ(x) over n floats. */
+  sigmoid(heap: Float32Array, x: number, y: number, n: number): void;
   /** Clipped Adam(W) over every variable (offsets of p, g, m, v, p', m', v' per variable); returns the gradient norm before clipping. */
   adam(heap: Float32Array, at: Int32Array, sizes: Int32Array, keep: Float32Array, count: number, clipNorm: number, beta1: number, beta2: number, lrOverC1: number, invC2: number, eps: number): number;
   /** out = e·decay + s·(1 − decay) per tensor (offsets of e, s, out per tensor). */
   ema(heap: Float32Array, at: Int32Array, sizes: Int32Array, count: number, decay: number): void;
 }
+
+/** forge_binary's operation codes, in the order of its enum. */
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div'] as const;
 
 interface KoffiLibrary {
   /** koffi checks the arguments against the signature. */
@@ -101,6 +106,7 @@ export function nativeKernelsLibrary(build: NativeKernelsBuild = {}): { file: st
 function bind(library: KoffiLibrary, name: string): NativeKernels {
   const forward = library.func('int forge_attention_forward(float *heap, int b, int h, int tq, int tk, int d, float scale, int q, int k, int v, int bias, int probs, int out)');
   const backward = library.func('int forge_attention_backward(float *heap, int b, int h, int tq, int tk, int d, float scale, int dy, int q, int k, int v, int probs, int dq, int dk, int dv)');
+  const binary = library.func('int forge_binary(float *heap, int op, int a, int aRow, int aCol, int b, int bRow, int bCol, int out, int rows, int cols)');
   const check = (status: number, kernel: string) => {
     if (status !== 0) throw new Error(`native ${kernel} could not allocate its scratch memory`);
   };
@@ -110,9 +116,12 @@ function bind(library: KoffiLibrary, name: string): NativeKernels {
     sigmoidLinearGrad: library.func('void forge_sigmoid_linear_grad(float *heap, int dy, int x, int dx, int n, float k)') as NativeKernels['sigmoidLinearGrad'],
     normAffine: library.func('void forge_norm_affine(float *heap, int x, int shift, int scale, int y, int rows, int dim, int perGroup, float offset, float eps)') as NativeKernels['normAffine'],
     normAffineGrad: library.func('void forge_norm_affine_grad(float *heap, int dy, int x, int scale, int dx, int dshift, int dscale, int rows, int dim, int perGroup, float offset, float eps)') as NativeKernels['normAffineGrad'],
-    add: library.func('void forge_add(float *heap, int a, int b, int out, int n)') as NativeKernels['add'],
+    sigmoid: library.func('void forge_sigmoid(float *heap, int x, int y, int n)') as NativeKernels['sigmoid'],
     adam: library.func('double forge_adam(float *heap, const int *at, const int *sizes, const float *keep, int count, float clipNorm, float beta1, float beta2, float lrOverC1, float invC2, float eps)') as NativeKernels['adam'],
     ema: library.func('void forge_ema(float *heap, const int *at, const int *sizes, int count, float decay)') as NativeKernels['ema'],
+    binary: (heap, op, ...rest) => {
+      if (binary(heap, op, ...rest) !== 0) throw new Error(`native binary kernel: unknown operation ${op} or column stride not 0 or 1`);
+    },
     attentionForward: (...args) => check(forward(...args), 'attention'),
     attentionBackward: (...args) => check(backward(...args), 'attention gradient'),
   };
