@@ -19,18 +19,22 @@ interface Case {
 
 /**
  * The loop's demo generator (LOOP_PRESETS.demo, as ml-step-probe builds it) and, unless quick, the
- * `small` preset with the small text encoder (tfjs needs ~100 s per run of 20 steps there).
+ * same widths at 64 px (4× the tokens) and the `small` preset with the small text encoder (tfjs
+ * needs ~100 s per run of 20 steps there).
  */
 function cases(captions: string[], quick: boolean): Case[] {
   const demo = LOOP_PRESETS.demo;
   const tokenizer = WordPieceTokenizer.train(captions, demo.text.vocabSize);
   const t = demo.text;
-  const demoText = new TextEncoder(textEncoderConfig('tiny', tokenizer.size, { dim: t.dim, heads: t.heads, layers: t.layers, maxLength: t.maxLength }), tokenizer, 1);
-  const d = demo.generator.dit;
-  const demoCase = { label: `demo DiT ${d.imageSize}px patch ${d.patch} D${d.dim}×${d.depth}`, generator: new Generator(generatorConfig('tiny', demoText.config.dim, { dit: d }), demoText, 2) };
-  if (quick) return [demoCase];
+  const demoAt = (imageSize: number): Case => {
+    // One text encoder per case: each case disposes its generator's.
+    const text = new TextEncoder(textEncoderConfig('tiny', tokenizer.size, { dim: t.dim, heads: t.heads, layers: t.layers, maxLength: t.maxLength }), tokenizer, 1);
+    const d = { ...demo.generator.dit, imageSize };
+    return { label: `demo DiT ${d.imageSize}px patch ${d.patch} D${d.dim}×${d.depth}`, generator: new Generator(generatorConfig('tiny', text.config.dim, { dit: d }), text, 2) };
+  };
+  if (quick) return [demoAt(demo.generator.dit.imageSize)];
   const smallText = new TextEncoder(textEncoderConfig('small', tokenizer.size), tokenizer, 1);
-  return [demoCase, { label: 'small DiT 32px patch 2 D192×6', generator: new Generator(generatorConfig('small', smallText.config.dim), smallText, 2) }];
+  return [demoAt(demo.generator.dit.imageSize), demoAt(64), { label: 'small DiT 32px patch 2 D192×6', generator: new Generator(generatorConfig('small', smallText.config.dim), smallText, 2) }];
 }
 
 /** adaLN and the output layer start at zero; noise on every EMA weight makes the sampled images depend on all of them. */
