@@ -9,6 +9,7 @@ import { makeGatherConfig } from './gather';
 import { identityConfig } from './identity';
 import { makeMeanConfig, makeSumConfig } from './reduce';
 import { makeSigmoidConfig } from './sigmoid';
+import { makeSplitConcatConfigs } from './split-concat';
 import { makeTransposeConfig } from './transpose';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum';
 
@@ -39,6 +40,7 @@ export function registerWasmKernelOverrides(): void {
     depthwiseConv2dBackpropInputConfig,
     unsortedSegmentSumConfig,
     makeGatherConfig(stock(GatherV2)),
+    ...makeSplitConcatConfigs(stock),
   ];
   for (const config of overrides) {
     if (stock(config.kernelName)) unregisterKernel(config.kernelName, 'wasm');

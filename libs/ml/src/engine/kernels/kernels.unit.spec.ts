@@ -354,6 +354,61 @@ describe('GatherV2', () => {
   });
 });
 
+describe('SplitV, Concat, Pack and Unpack', () => {
+  // Short runs (element loops) and long runs (heap copies), first, middle and last axes.
+  const cases: [string, number[], number[], number][] = [
+    ['the DiT\'s adaLN split: 9 ways along the last axis (runs of 64)', [16, 576], [64, 64, 64, 64, 64, 64, 64, 64, 64], 1],
+    ['uneven parts along a middle axis with short runs', [3, 7, 5], [2, 4, 1], 1],
+    ['the first axis, with an inferred size (−1)', [6, 4, 3], [1, -1, 2], 0],
+    ['a negative axis and an empty part', [5, 9], [4, 0, 5], -1],
+  ];
+  for (const [name, shape, sizes, axis] of cases) {
+    it(`${name}: split, concatenated back, values and gradients`, async () => {
+      const make = fixture([shape, shape]);
+      await expectParity(() => {
+        const [x, w] = make();
+        const parts = tf.split(x, sizes, axis);
+        const back = tf.concat(parts.map((p, i) => tf.mul(p, i + 1)), axis);
+        const grad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.concat(tf.split(t, sizes, axis).reverse(), axis), w)))(x);
+        return [...parts.filter((p) => p.size > 0), back, grad];
+      });
+    });
+  }
+
+  it('stacks and unstacks along every axis, with gradients', async () => {
+    const make = fixture([[4, 3, 5], [4, 3, 5], [4, 3, 5]]);
+    await expectParity(() => {
+      const xs = make();
+      const out: tf.Tensor[] = [];
+      for (const axis of [0, 1, 3, -1]) {
+        const packed = tf.stack(xs, axis);
+        out.push(packed, ...tf.unstack(packed, axis));
+      }
+      out.push(...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.stack([a, b, a], 2))))([xs[0], xs[1]]));
+      return out;
+    });
+  });
+
+  it('copies int32 values bit for bit (as floats some would be NaN payloads)', async () => {
+    const values = [1, -1, 0x7fc00001, 0x7f800001, 3, -2147483648]; // (3, 2)
+    await tf.setBackend('wasm');
+    const [joined, stacked] = tf.tidy(() => {
+      const [left, right] = tf.split(tf.tensor2d(values, [3, 2], 'int32'), 2, 1);
+      return [tf.concat([right, left], 1), tf.stack([left, right], 0)];
+    });
+    expect(Array.from(joined.dataSync())).toEqual([values[1], values[0], values[3], values[2], values[5], values[4]]);
+    expect(Array.from(stacked.dataSync())).toEqual([values[0], values[2], values[4], values[1], values[3], values[5]]);
+    tf.dispose([joined, stacked]);
+  });
+
+  it('leaves bool tensors to the stock kernels', async () => {
+    await expectParity(() => {
+      const a = tf.cast(tf.tensor1d([1, 0, 1, 1]), 'bool');
+      return tf.cast(tf.concat([a, tf.logicalNot(a)]), 'float32');
+    });
+  });
+});
+
 describe('gelu', () => {
   it('equals the tanh form and its gradient', async () => {
     const make = fixture([[257]]);
