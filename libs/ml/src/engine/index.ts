@@ -11,7 +11,7 @@ export { normAffine } from './kernels/fused-norm';
 export type { NormAffineAttrs } from './kernels/fused-norm';
 export { gatedAdd } from './kernels/fused-gate';
 export { attentionProbabilities, multiHeadAttention, multiHeadAttentionOps } from './kernels/fused-attention';
-export { linear } from './kernels/fused-dense';
+export { linear, linearFan } from './kernels/fused-dense';
 export { gelu, silu } from './kernels/fused-gelu';
 export { GELU_SLOPE } from './kernels/simd-gelu';
 export type { NativeGemmChoice } from './kernels/native-gemm';

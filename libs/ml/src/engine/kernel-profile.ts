@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import { ATTENTION, ATTENTION_GRAD, AttentionAttrs } from './kernels/fused-attention';
-import { DENSE, DENSE_GRAD } from './kernels/fused-dense';
+import { DENSE, DENSE_FAN, DENSE_FAN_GRAD, DENSE_GRAD, type DenseFanAttrs } from './kernels/fused-dense';
 
 // Per-kernel wall time of a computation on the running backend. wasm and cpu kernels run
 // synchronously, so the time around each kernel function is the kernel's time. Every kernel
@@ -68,11 +68,22 @@ function productsOf(kernelName: string, inputs: Record<string, tf.TensorInfo>, a
     const [dy, x, w] = [[...inputs.dy.shape], [...inputs.x.shape], [...inputs.w.shape]];
     return [{ a: dy, b: w, transposeA: false, transposeB: true }, { a: x, b: dy, transposeA: true, transposeB: false }];
   }
+  if (kernelName === DENSE_FAN || kernelName === DENSE_FAN_GRAD) {
+    const { count } = attrs as unknown as DenseFanAttrs;
+    const list = inputs as unknown as tf.TensorInfo[];
+    const x = [...list[0].shape];
+    if (kernelName === DENSE_FAN) return list.slice(1, 1 + count).map((w) => ({ a: x, b: [...w.shape], transposeA: false, transposeB: false }));
+    // Per layer, as DENSE_GRAD: dx += dy·wᵀ, dw = xᵀ·dy.
+    return list.slice(1, 1 + count).flatMap((dy, i) => [
+      { a: [...dy.shape], b: [...list[1 + count + i].shape], transposeA: false, transposeB: true },
+      { a: x, b: [...dy.shape], transposeA: true, transposeB: false },
+    ]);
+  }
   return [];
 }
 
 /** Fused kernels that name their own products: products of kernels they call are theirs already. */
-const DECLARES_PRODUCTS = new Set([DENSE, DENSE_GRAD, ATTENTION, ATTENTION_GRAD]);
+const DECLARES_PRODUCTS = new Set([DENSE, DENSE_GRAD, DENSE_FAN, DENSE_FAN_GRAD, ATTENTION, ATTENTION_GRAD]);
 
 function productFlops(p: Product): number {
   const m = p.transposeA ? p.a[p.a.length - 1] : p.a[p.a.length - 2];

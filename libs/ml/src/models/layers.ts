@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { attentionProbabilities, gelu, linear, multiHeadAttention, normAffine, silu } from '../engine';
+import { attentionProbabilities, gelu, linear, linearFan, multiHeadAttention, normAffine, silu } from '../engine';
 import { ParamStore } from './params';
 
 // Building blocks shared by every model. Parameters live in a ParamStore under a name prefix;
@@ -76,13 +76,16 @@ export function attentionWeights(store: ParamStore, name: string, input: Attenti
   return attentionProbabilities(dense(store, `${name}/q`, x), dense(store, `${name}/k`, context), batch, heads, input.keyMask); // (B, H, Tq, Tk)
 }
 
-/** Multi-head attention with separate q/k/v projections: (B·Tq, D) -> (B·Tq, D) */
+/** Dense layers `${name}/<layer>` reading the same x, as one kernel each way: (N, nIn) -> (N, nOut) each. */
+export function denseFan(store: ParamStore, name: string, layers: string[], x: tf.Tensor2D): tf.Tensor2D[] {
+  const param = (layer: string, p: 'w' | 'b') => store.get(`${name}/${layer}/${p}`);
+  return linearFan(x, layers.map((l) => param(l, 'w') as tf.Tensor2D), layers.map((l) => param(l, 'b') as tf.Tensor1D));
+}
+
+/** Multi-head attention with separate q/k/v projections (run together where they read the same input): (B·Tq, D) -> (B·Tq, D) */
 export function attention(store: ParamStore, name: string, input: AttentionInput): tf.Tensor2D {
   const { x, batch, heads } = input;
-  const context = input.context ?? x;
-  const q = dense(store, `${name}/q`, x); // (B·Tq, D)
-  const k = dense(store, `${name}/k`, context); // (B·Tk, D)
-  const v = dense(store, `${name}/v`, context); // (B·Tk, D)
+  const [q, k, v] = input.context ? [dense(store, `${name}/q`, x), ...denseFan(store, name, ['k', 'v'], input.context)] : denseFan(store, name, ['q', 'k', 'v'], x); // (B·Tq, D), (B·Tk, D) × 2
   return dense(store, `${name}/o`, multiHeadAttention(q, k, v, batch, heads, input.keyMask)); // (B·Tq, D)
 }
 
