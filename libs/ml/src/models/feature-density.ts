@@ -51,6 +51,24 @@ function cholesky(a: Float64Array, n: number): Float64Array {
 }
 
 /**
+ * Cholesky of `a`, adding to its diagonal 1e-6·scale, then ten times more, up to `scale` itself,
+ * while a pivot is not positive. The moments are float32 and E[xxᵀ] − μμᵀ cancels: with features
+ * far from 0 against their spread, rounding alone leaves an eigenvalue slightly below zero (a
+ * pivot of −1.3e-5 was seen once the column sums were added in another order).
+ */
+export function choleskyWithJitter(a: Float64Array, n: number, scale: number): Float64Array {
+  for (let jitter = 0; ; jitter = jitter === 0 ? 1e-6 * scale : jitter * 10) {
+    const loaded = Float64Array.from(a);
+    for (let i = 0; i < n; i++) loaded[i * n + i] += jitter;
+    try {
+      return cholesky(loaded, n);
+    } catch (err) {
+      if (jitter >= scale) throw err;
+    }
+  }
+}
+
+/**
  * Mahalanobis distance² of each embedding (B, D) to the running Gaussian, divided by D (≈ 1 for
  * samples of that Gaussian). Null while the density has seen nothing (an untrained model).
  */
@@ -68,7 +86,7 @@ export function featureDistance(s: ParamStore, prefix: string, embedding: tf.Ten
   const floor = Math.max(trace / d, 1e-6);
   for (let i = 0; i < d * d; i++) cov[i] *= 1 - shrinkage;
   for (let i = 0; i < d; i++) cov[i * d + i] += shrinkage * floor + 1e-6;
-  const l = cholesky(cov, d);
+  const l = choleskyWithJitter(cov, d, floor);
   const z = embedding.dataSync();
   const out = new Float64Array(b);
   const y = new Float64Array(d);
