@@ -412,6 +412,33 @@ void forge_sigmoid(float *heap, int x, int y, int n) {
   for (; i < n; i++) ys[i] = sigmoid1(xs[i], 1.0f);
 }
 
+/* out[o, i] = scale · Σ_r x[o, r, i] for a contiguous block of reduced axes (reduce.ts): Sum
+ * (scale 1) and Mean (1/reduced). Rows of the block are added into the output row, which stays in
+ * cache; a block at the end (inner 1) is one lane-parallel sum per row. */
+void forge_reduce(float *heap, int x, int out, int outer, int reduced, int inner, float scale) {
+  for (int o = 0; o < outer; o++) {
+    const float *restrict xs = heap + x + (size_t)o * reduced * inner;
+    float *restrict os = heap + out + (size_t)o * inner;
+    if (inner == 1) {
+      float sum = 0;
+#pragma omp simd reduction(+ : sum)
+      for (int r = 0; r < reduced; r++) sum += xs[r];
+      os[0] = sum * scale;
+      continue;
+    }
+    memcpy(os, xs, (size_t)inner * sizeof(float));
+    for (int r = 1; r < reduced; r++) {
+      const float *restrict row = xs + (size_t)r * inner;
+#pragma omp simd
+      for (int i = 0; i < inner; i++) os[i] += row[i];
+    }
+    if (scale != 1.0f) {
+#pragma omp simd
+      for (int i = 0; i < inner; i++) os[i] *= scale;
+    }
+  }
+}
+
 /* Adam(W) over `count` variables at once (fused-optimizer.ts): `at` holds, per variable, the
  * offsets of p, g, m, v, p', m', v' (7 ints), `sizes` their element counts. The global gradient
  * norm comes first (double sums), then g' = g·scale; m' = β1·m + (1−β1)·g'; v' = β2·v + (1−β2)·g'²;

@@ -186,34 +186,6 @@ describe('Transpose', () => {
   }
 });
 
-describe('Sum and Mean', () => {
-  const cases: [number[], number | number[], boolean][] = [
-    [[37, 23], 0, false],
-    [[37, 23], 1, false],
-    [[4, 9, 7], [0, 1], false],
-    [[4, 9, 7], 1, true],
-    [[4, 9, 7, 3], [1, 2], false],
-    [[4, 9, 7], [0, 2], false],
-    [[3, 20000], 0, false],
-    [[3, 16411], 0, true],
-  ];
-  for (const [shape, axis, keepDims] of cases) {
-    it(`${shape} over ${axis}${keepDims ? ' keepDims' : ''}`, async () => {
-      const make = fixture([shape]);
-      await expectParity(() => {
-        const [x] = make();
-        return [tf.sum(x, axis, keepDims), tf.mean(x, axis, keepDims)];
-      });
-    });
-  }
-  it('keeps the output shape of the stock kernel', () => {
-    const x = input([4, 9, 7]);
-    expect(tf.sum(x, [0, 1], true).shape).toEqual([1, 1, 7]);
-    expect(tf.mean(x, 1).shape).toEqual([4, 7]);
-    tf.dispose(x);
-  });
-});
-
 describe('Identity', () => {
   it('shares the buffer and keeps values', async () => {
     const make = fixture([[3, 5]]);

@@ -44,6 +44,8 @@ export interface NativeKernels {
   binary(heap: Float32Array, op: number, a: number, aRow: number, aCol: number, b: number, bRow: number, bCol: number, out: number, rows: number, cols: number): void;
   /** y = σ(x) over n floats. */
   sigmoid(heap: Float32Array, x: number, y: number, n: number): void;
+  /** out[o, i] = scale · Σ_r x[o, r, i] over an (outer, reduced, inner) view. */
+  reduce(heap: Float32Array, x: number, out: number, outer: number, reduced: number, inner: number, scale: number): void;
   /** Clipped Adam(W) over every variable (offsets of p, g, m, v, p', m', v' per variable); returns the gradient norm before clipping. */
   adam(heap: Float32Array, at: Int32Array, sizes: Int32Array, keep: Float32Array, count: number, clipNorm: number, beta1: number, beta2: number, lrOverC1: number, invC2: number, eps: number): number;
   /** out = e·decay + s·(1 − decay) per tensor (offsets of e, s, out per tensor). */
@@ -117,6 +119,7 @@ function bind(library: KoffiLibrary, name: string): NativeKernels {
     normAffine: library.func('void forge_norm_affine(float *heap, int x, int shift, int scale, int y, int rows, int dim, int perGroup, float offset, float eps)') as NativeKernels['normAffine'],
     normAffineGrad: library.func('void forge_norm_affine_grad(float *heap, int dy, int x, int scale, int dx, int dshift, int dscale, int rows, int dim, int perGroup, float offset, float eps)') as NativeKernels['normAffineGrad'],
     sigmoid: library.func('void forge_sigmoid(float *heap, int x, int y, int n)') as NativeKernels['sigmoid'],
+    reduce: library.func('void forge_reduce(float *heap, int x, int out, int outer, int reduced, int inner, float scale)') as NativeKernels['reduce'],
     adam: library.func('double forge_adam(float *heap, const int *at, const int *sizes, const float *keep, int count, float clipNorm, float beta1, float beta2, float lrOverC1, float invC2, float eps)') as NativeKernels['adam'],
     ema: library.func('void forge_ema(float *heap, const int *at, const int *sizes, int count, float decay)') as NativeKernels['ema'],
     binary: (heap, op, ...rest) => {

@@ -1,6 +1,7 @@
 import { KernelConfig, Mean, Sum, SumAttrs, TensorInfo, util, backend_util } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { cFunction, dataOf, heapF32, sizeOf } from './wasm-heap';
+import { activeNativeKernels } from './native-kernels';
+import { cFunction, dataOf, floatOffset, heapAllF32, heapF32, sizeOf } from './wasm-heap';
 
 // Stock wasm reduces only over inner-most axes; any other axis (every bias gradient sums over
 // the leading batch axes) is first transposed by a generic loop: ≈11 ms for [8192, 192].
@@ -8,6 +9,8 @@ import { cFunction, dataOf, heapF32, sizeOf } from './wasm-heap';
 // [outer, R, C] viewed as NHWC [outer, R, W, channels] (C = W·channels) pooled by an [R, 1]
 // window. XNNPACK's average pool corrupted memory with ≥ 16k channels in one test, so channels
 // stay ≤ MAX_POOL_CHANNELS by moving part of C into the pool's width.
+// With the C kernels loaded (native-kernels.ts) every contiguous block runs there instead, also
+// the trailing one the stock kernel keeps (a layer norm's moments: ~0.13 ms for 1024×192).
 
 const MAX_POOL_CHANNELS = 8192;
 
@@ -44,6 +47,22 @@ function poolReduce(backend: BackendWasm, x: TensorInfo, axes: number[], keepDim
   return out;
 }
 
+/** A contiguous block of float32 axes in C; undefined without the C kernels or for other reductions. */
+function nativeReduce(backend: BackendWasm, x: TensorInfo, axes: number[], keepDims: boolean, scaleBySize: boolean): TensorInfo | undefined {
+  const native = activeNativeKernels();
+  if (!native || x.dtype !== 'float32' || axes.length === 0) return undefined;
+  const block = contiguousReduction(x.shape, axes);
+  if (!block) return undefined;
+  const [outShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
+  const out = backend.makeOutput(keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape, 'float32');
+  if (block.outer * block.inner === 0) return out;
+  // An empty block sums to 0 (and its mean is NaN, as 0/0 on the stock kernel).
+  const scale = scaleBySize ? 1 : 1 / block.reduced;
+  if (block.reduced === 0) heapF32(backend, dataOf(backend, out).memoryOffset, block.outer * block.inner).fill(scaleBySize ? 0 : NaN);
+  else native.reduce(heapAllF32(backend), floatOffset(backend, x), floatOffset(backend, out), block.outer, block.reduced, block.inner, scale);
+  return out;
+}
+
 function makeConfig(kernelName: string, stock: KernelConfig | undefined, scaleBySize: boolean): KernelConfig {
   return {
     kernelName,
@@ -54,7 +73,7 @@ function makeConfig(kernelName: string, stock: KernelConfig | undefined, scaleBy
       const x = args.inputs.x as TensorInfo;
       const { axis, keepDims } = args.attrs as unknown as SumAttrs;
       const axes = util.parseAxisParam(axis, x.shape);
-      const fast = poolReduce(args.backend as BackendWasm, x, axes, !!keepDims, scaleBySize);
+      const fast = nativeReduce(args.backend as BackendWasm, x, axes, !!keepDims, scaleBySize) ?? poolReduce(args.backend as BackendWasm, x, axes, !!keepDims, scaleBySize);
       if (fast) return fast;
       if (!stock) throw new Error(`${kernelName} has no wasm kernel`);
       return stock.kernelFunc(args);
