@@ -69,12 +69,14 @@ describe.each(availableNativeKernels())('native kernels %s', (nativeKernels) => 
     expect(empty.length).toBe(0);
   });
 
-  // The stock kernel leaves such an output as it finds the memory (−0 was seen): C only.
-  (nativeKernels === 'auto' ? it : it.skip)('sums an empty block to 0 (its mean is NaN, 0/0)', async () => {
-    const [sum, mean] = await valuesOn('wasm', () => [tf.sum(tf.zeros([4, 0, 3]), 1), tf.mean(tf.zeros([2, 0]), 1)]);
-    expect(Array.from(sum)).toEqual(new Array(12).fill(0));
-    expect(Array.from(mean).map(Number.isNaN)).toEqual([true, true]);
-  });
+  // The stock kernel leaves such an output as it finds the memory (−0 was seen): asked of C only.
+  if (nativeKernels === 'auto') {
+    it('sums an empty block to 0 (its mean is NaN, 0/0)', async () => {
+      const [sum, mean] = await valuesOn('wasm', () => [tf.sum(tf.zeros([4, 0, 3]), 1), tf.mean(tf.zeros([2, 0]), 1)]);
+      expect(Array.from(sum)).toEqual(new Array(12).fill(0));
+      expect(Array.from(mean).map(Number.isNaN)).toEqual([true, true]);
+    });
+  }
 
   it('leaves int32 to the stock kernel', async () => {
     const [sum] = await valuesOn('wasm', () => tf.cast(tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32'), 1), 'float32'));
