@@ -1,6 +1,7 @@
 import { Add, backend_util, KernelConfig, Multiply, RealDiv, Sub, TensorInfo, util } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { activeNativeKernels, BINARY_OPS } from './native-kernels';
+import { withStockFallback } from './stock-fallback';
 import { floatOffset, heapAllF32 } from './wasm-heap';
 
 // float32 Add, Sub, Multiply and RealDiv in the C kernels (native-kernels.ts) when they are
@@ -50,24 +51,15 @@ const OPERATIONS: Record<string, (typeof BINARY_OPS)[number]> = { [Add]: 'add', 
 
 export function makeBinaryConfig(kernelName: typeof Add | typeof Sub | typeof Multiply | typeof RealDiv, stock: KernelConfig | undefined): KernelConfig {
   const op = BINARY_OPS.indexOf(OPERATIONS[kernelName]);
-  return {
-    kernelName,
-    backendName: 'wasm',
-    // The stock kernel we fall back to binds its C function in its own setup.
-    setupFunc: stock?.setupFunc,
-    kernelFunc: (args) => {
-      const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
-      const native = activeNativeKernels();
-      const plan = native && a.dtype === 'float32' && b.dtype === 'float32' ? broadcastPlan(a.shape, b.shape) : undefined;
-      if (native && plan) {
-        const backend = args.backend as BackendWasm;
-        const out = backend.makeOutput(backend_util.assertAndGetBroadcastShape(a.shape, b.shape), 'float32');
-        if (util.sizeFromShape(out.shape) === 0) return out;
-        native.binary(heapAllF32(backend), op, floatOffset(backend, a), plan.a.row, plan.a.col, floatOffset(backend, b), plan.b.row, plan.b.col, floatOffset(backend, out), plan.rows, plan.cols);
-        return out;
-      }
-      if (!stock) throw new Error(`${kernelName} of ${JSON.stringify(a.shape)} and ${JSON.stringify(b.shape)} needs the stock wasm kernel`);
-      return stock.kernelFunc(args);
-    },
-  };
+  return withStockFallback(kernelName, stock, ({ inputs, backend }) => {
+    const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+    const native = activeNativeKernels();
+    const plan = native && a.dtype === 'float32' && b.dtype === 'float32' ? broadcastPlan(a.shape, b.shape) : undefined;
+    if (!native || !plan) return undefined;
+    const wasm = backend as BackendWasm;
+    const out = wasm.makeOutput(backend_util.assertAndGetBroadcastShape(a.shape, b.shape), 'float32');
+    if (util.sizeFromShape(out.shape) === 0) return out;
+    native.binary(heapAllF32(wasm), op, floatOffset(wasm, a), plan.a.row, plan.a.col, floatOffset(wasm, b), plan.b.row, plan.b.col, floatOffset(wasm, out), plan.rows, plan.cols);
+    return out;
+  });
 }

@@ -1,5 +1,6 @@
 import { backend_util, Concat, ConcatAttrs, KernelConfig, Pack, PackAttrs, SplitV, SplitVAttrs, TensorInfo, Unpack, UnpackAttrs, util } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { withStockFallback, type KernelArgs } from './stock-fallback';
 import { dataOf, heapAllF32, sizeOf } from './wasm-heap';
 
 // SplitV, Concat, Pack and Unpack as copies of contiguous runs on the heap. The stock wasm SplitV
@@ -53,94 +54,57 @@ function joinOrSplit(backend: BackendWasm, whole: TensorInfo, parts: TensorInfo[
   });
 }
 
-function concatConfig(stock: KernelConfig | undefined): KernelConfig {
-  return {
-    kernelName: Concat,
-    backendName: 'wasm',
-    setupFunc: stock?.setupFunc,
-    kernelFunc: (args) => {
-      const inputs = args.inputs as unknown as TensorInfo[];
-      const backend = args.backend as BackendWasm;
-      if (inputs.length > 0 && inputs.every((t) => wordSized(t) && t.dtype === inputs[0].dtype)) {
-        const axis = util.parseAxisParam((args.attrs as unknown as ConcatAttrs).axis, inputs[0].shape)[0];
-        backend_util.assertParamsConsistent(inputs.map((t) => t.shape), axis);
-        const out = backend.makeOutput(backend_util.computeOutShape(inputs.map((t) => t.shape), axis), inputs[0].dtype);
-        joinOrSplit(backend, out, inputs, inputs.map((t) => t.shape[axis]), axis, 'join');
-        return out;
-      }
-      if (!stock) throw new Error(`Concat of ${inputs.map((t) => t.dtype).join(', ')} needs the stock wasm kernel`);
-      return stock.kernelFunc(args);
-    },
-  };
+/** float32 or int32 tensors, all of one dtype (the copy kernels' precondition). */
+const sameWordType = (inputs: TensorInfo[]) => inputs.length > 0 && inputs.every((t) => wordSized(t) && t.dtype === inputs[0].dtype);
+
+function concat(args: KernelArgs): TensorInfo | undefined {
+  const inputs = args.inputs as unknown as TensorInfo[];
+  if (!sameWordType(inputs)) return undefined;
+  const backend = args.backend as BackendWasm;
+  const axis = util.parseAxisParam((args.attrs as unknown as ConcatAttrs).axis, inputs[0].shape)[0];
+  backend_util.assertParamsConsistent(inputs.map((t) => t.shape), axis);
+  const out = backend.makeOutput(backend_util.computeOutShape(inputs.map((t) => t.shape), axis), inputs[0].dtype);
+  joinOrSplit(backend, out, inputs, inputs.map((t) => t.shape[axis]), axis, 'join');
+  return out;
 }
 
-function packConfig(stock: KernelConfig | undefined): KernelConfig {
-  return {
-    kernelName: Pack,
-    backendName: 'wasm',
-    setupFunc: stock?.setupFunc,
-    kernelFunc: (args) => {
-      const inputs = args.inputs as unknown as TensorInfo[];
-      const backend = args.backend as BackendWasm;
-      if (inputs.length > 0 && inputs.every((t) => wordSized(t) && t.dtype === inputs[0].dtype)) {
-        const shape = inputs[0].shape;
-        inputs.forEach((t) => util.assertShapesMatch(shape, t.shape, 'All tensors passed to stack must have matching shapes'));
-        const { axis } = args.attrs as unknown as PackAttrs;
-        const at = axis < 0 ? axis + shape.length + 1 : axis;
-        const out = backend.makeOutput([...shape.slice(0, at), inputs.length, ...shape.slice(at)], inputs[0].dtype);
-        joinOrSplit(backend, out, inputs, inputs.map(() => 1), at, 'join');
-        return out;
-      }
-      if (!stock) throw new Error(`Pack of ${inputs.map((t) => t.dtype).join(', ')} needs the stock wasm kernel`);
-      return stock.kernelFunc(args);
-    },
-  };
+function pack(args: KernelArgs): TensorInfo | undefined {
+  const inputs = args.inputs as unknown as TensorInfo[];
+  if (!sameWordType(inputs)) return undefined;
+  const backend = args.backend as BackendWasm;
+  const shape = inputs[0].shape;
+  inputs.forEach((t) => util.assertShapesMatch(shape, t.shape, 'All tensors passed to stack must have matching shapes'));
+  const { axis } = args.attrs as unknown as PackAttrs;
+  const at = axis < 0 ? axis + shape.length + 1 : axis;
+  const out = backend.makeOutput([...shape.slice(0, at), inputs.length, ...shape.slice(at)], inputs[0].dtype);
+  joinOrSplit(backend, out, inputs, inputs.map(() => 1), at, 'join');
+  return out;
 }
 
-function splitVConfig(stock: KernelConfig | undefined): KernelConfig {
-  return {
-    kernelName: SplitV,
-    backendName: 'wasm',
-    setupFunc: stock?.setupFunc,
-    kernelFunc: (args) => {
-      const { x } = args.inputs as { x: TensorInfo };
-      const backend = args.backend as BackendWasm;
-      if (wordSized(x)) {
-        const { numOrSizeSplits, axis } = args.attrs as unknown as SplitVAttrs;
-        const at = util.parseAxisParam(axis, x.shape)[0];
-        const sizes = backend_util.prepareSplitSize(x as never, numOrSizeSplits, at);
-        const outs = sizes.map((s) => backend.makeOutput(x.shape.map((d, i) => (i === at ? s : d)), x.dtype));
-        joinOrSplit(backend, x, outs, sizes, at, 'split');
-        return outs;
-      }
-      if (!stock) throw new Error(`SplitV of ${x.dtype} needs the stock wasm kernel`);
-      return stock.kernelFunc(args);
-    },
-  };
+function splitV(args: KernelArgs): TensorInfo[] | undefined {
+  const { x } = args.inputs as { x: TensorInfo };
+  if (!wordSized(x)) return undefined;
+  const backend = args.backend as BackendWasm;
+  const { numOrSizeSplits, axis } = args.attrs as unknown as SplitVAttrs;
+  const at = util.parseAxisParam(axis, x.shape)[0];
+  const sizes = backend_util.prepareSplitSize(x as never, numOrSizeSplits, at);
+  const outs = sizes.map((s) => backend.makeOutput(x.shape.map((d, i) => (i === at ? s : d)), x.dtype));
+  joinOrSplit(backend, x, outs, sizes, at, 'split');
+  return outs;
 }
 
-function unpackConfig(stock: KernelConfig | undefined): KernelConfig {
-  return {
-    kernelName: Unpack,
-    backendName: 'wasm',
-    setupFunc: stock?.setupFunc,
-    kernelFunc: (args) => {
-      const { value } = args.inputs as { value: TensorInfo };
-      const backend = args.backend as BackendWasm;
-      if (wordSized(value)) {
-        const { axis } = args.attrs as unknown as UnpackAttrs;
-        const at = axis < 0 ? axis + value.shape.length : axis;
-        const shape = value.shape.filter((_, i) => i !== at);
-        const outs = Array.from({ length: value.shape[at] }, () => backend.makeOutput([...shape], value.dtype));
-        joinOrSplit(backend, value, outs, outs.map(() => 1), at, 'split');
-        return outs;
-      }
-      if (!stock) throw new Error(`Unpack of ${value.dtype} needs the stock wasm kernel`);
-      return stock.kernelFunc(args);
-    },
-  };
+function unpack(args: KernelArgs): TensorInfo[] | undefined {
+  const { value } = args.inputs as { value: TensorInfo };
+  if (!wordSized(value)) return undefined;
+  const backend = args.backend as BackendWasm;
+  const { axis } = args.attrs as unknown as UnpackAttrs;
+  const at = axis < 0 ? axis + value.shape.length : axis;
+  const shape = value.shape.filter((_, i) => i !== at);
+  const outs = Array.from({ length: value.shape[at] }, () => backend.makeOutput([...shape], value.dtype));
+  joinOrSplit(backend, value, outs, outs.map(() => 1), at, 'split');
+  return outs;
 }
 
 export function makeSplitConcatConfigs(stock: (name: string) => KernelConfig | undefined): KernelConfig[] {
-  return [concatConfig(stock(Concat)), packConfig(stock(Pack)), splitVConfig(stock(SplitV)), unpackConfig(stock(Unpack))];
+  return [withStockFallback(Concat, stock(Concat), concat), withStockFallback(Pack, stock(Pack), pack), withStockFallback(SplitV, stock(SplitV), splitV), withStockFallback(Unpack, stock(Unpack), unpack)];
 }
