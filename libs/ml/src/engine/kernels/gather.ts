@@ -1,5 +1,6 @@
 import { GatherV2, GatherV2Attrs, KernelConfig, TensorInfo, util } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { withStockFallback } from './stock-fallback';
 import { dataOf, heapAllF32, sizeOf } from './wasm-heap';
 
 // The stock wasm GatherV2 walks every output element through index arithmetic: ≈20 ms to pick
@@ -33,20 +34,11 @@ function gatherRows(backend: BackendWasm, x: TensorInfo, indices: TensorInfo, ax
 }
 
 export function makeGatherConfig(stock: KernelConfig | undefined): KernelConfig {
-  return {
-    kernelName: GatherV2,
-    backendName: 'wasm',
-    // The stock kernel we fall back to binds its C function in its own setup.
-    setupFunc: stock?.setupFunc,
-    kernelFunc: (args) => {
-      const backend = args.backend as BackendWasm;
-      const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
-      const { axis, batchDims } = args.attrs as unknown as GatherV2Attrs;
-      const parsedAxis = util.parseAxisParam(axis, x.shape)[0];
-      // 4-byte element types only (float32, int32); batched gathers keep the stock kernel.
-      if ((batchDims ?? 0) === 0 && (x.dtype === 'float32' || x.dtype === 'int32') && indices.dtype === 'int32') return gatherRows(backend, x, indices, parsedAxis);
-      if (!stock) throw new Error(`GatherV2 of ${x.dtype} with batchDims ${batchDims} has no wasm kernel`);
-      return stock.kernelFunc(args);
-    },
-  };
+  return withStockFallback(GatherV2, stock, (args) => {
+    const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
+    const { axis, batchDims } = args.attrs as unknown as GatherV2Attrs;
+    // 4-byte element types only (float32, int32); batched gathers keep the stock kernel.
+    if ((batchDims ?? 0) !== 0 || !(x.dtype === 'float32' || x.dtype === 'int32') || indices.dtype !== 'int32') return undefined;
+    return gatherRows(args.backend as BackendWasm, x, indices, util.parseAxisParam(axis, x.shape)[0]);
+  });
 }

@@ -1,6 +1,7 @@
 import { KernelConfig, Mean, Sum, SumAttrs, TensorInfo, util, backend_util } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { activeNativeKernels } from './native-kernels';
+import { withStockFallback } from './stock-fallback';
 import { cFunction, dataOf, floatOffset, heapAllF32, heapF32, sizeOf } from './wasm-heap';
 
 // Stock wasm reduces only over inner-most axes; any other axis (every bias gradient sums over
@@ -64,21 +65,13 @@ function nativeReduce(backend: BackendWasm, x: TensorInfo, axes: number[], keepD
 }
 
 function makeConfig(kernelName: string, stock: KernelConfig | undefined, scaleBySize: boolean): KernelConfig {
-  return {
-    kernelName,
-    backendName: 'wasm',
-    // The stock kernel we fall back to binds its C function in its own setup.
-    setupFunc: stock?.setupFunc,
-    kernelFunc: (args) => {
-      const x = args.inputs.x as TensorInfo;
-      const { axis, keepDims } = args.attrs as unknown as SumAttrs;
-      const axes = util.parseAxisParam(axis, x.shape);
-      const fast = nativeReduce(args.backend as BackendWasm, x, axes, !!keepDims, scaleBySize) ?? poolReduce(args.backend as BackendWasm, x, axes, !!keepDims, scaleBySize);
-      if (fast) return fast;
-      if (!stock) throw new Error(`${kernelName} has no wasm kernel`);
-      return stock.kernelFunc(args);
-    },
-  };
+  return withStockFallback(kernelName, stock, (args) => {
+    const backend = args.backend as BackendWasm;
+    const x = args.inputs.x as TensorInfo;
+    const { axis, keepDims } = args.attrs as unknown as SumAttrs;
+    const axes = util.parseAxisParam(axis, x.shape);
+    return nativeReduce(backend, x, axes, !!keepDims, scaleBySize) ?? poolReduce(backend, x, axes, !!keepDims, scaleBySize);
+  });
 }
 
 export const makeSumConfig = (stock: KernelConfig | undefined) => makeConfig(Sum, stock, true);

@@ -1,6 +1,7 @@
 import { KernelConfig, TensorInfo, Transpose, TransposeAttrs } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { simdCopyFor } from './simd-copy';
+import { withStockFallback } from './stock-fallback';
 import { dataOf, heapAllF32, sizeOf } from './wasm-heap';
 
 // The stock wasm Transpose runs an unblocked index loop (≈6 ms for 1024×768). Matrix transposes
@@ -104,19 +105,5 @@ export function fastTranspose(backend: BackendWasm, x: TensorInfo, perm: number[
 }
 
 export function makeTransposeConfig(stock: KernelConfig | undefined): KernelConfig {
-  return {
-    kernelName: Transpose,
-    backendName: 'wasm',
-    // The stock kernel we fall back to binds its C function in its own setup.
-    setupFunc: stock?.setupFunc,
-    kernelFunc: (args) => {
-      const backend = args.backend as BackendWasm;
-      const x = args.inputs.x as TensorInfo;
-      const { perm } = args.attrs as unknown as TransposeAttrs;
-      const fast = fastTranspose(backend, x, perm);
-      if (fast) return fast;
-      if (!stock) throw new Error(`Transpose of ${x.dtype} ${JSON.stringify(x.shape)} by ${JSON.stringify(perm)} has no wasm kernel`);
-      return stock.kernelFunc(args);
-    },
-  };
+  return withStockFallback(Transpose, stock, (args) => fastTranspose(args.backend as BackendWasm, args.inputs.x as TensorInfo, (args.attrs as unknown as TransposeAttrs).perm));
 }
