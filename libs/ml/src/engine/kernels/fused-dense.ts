@@ -118,7 +118,14 @@ function nativeFor(backendName: string, x: TensorInfo, w: TensorInfo): GemmAt | 
   return activeNativeGemm()?.gemmAt;
 }
 
-/** The two kernels for one backend, running its own BatchMatMul, Add and Sum. */
+/** A fan kernel's input list, [x, n tensors, n more] with n = attrs.count, in its three parts. */
+function fanLists(inputs: unknown, attrs: unknown): [TensorInfo, TensorInfo[], TensorInfo[]] {
+  const { count } = attrs as DenseFanAttrs;
+  const list = inputs as TensorInfo[];
+  return [list[0], list.slice(1, 1 + count), list.slice(1 + count, 1 + 2 * count)];
+}
+
+/** The dense and fan-out kernels (forward and gradient) for one backend, running its own BatchMatMul, Add and Sum. */
 function kernelsFor(backendName: string): Record<string, KernelFunc> {
   const call = (name: string, backend: unknown, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}) =>
     kernelOf(backendName, name)({ inputs, backend: backend as never, attrs }) as TensorInfo;
@@ -145,9 +152,7 @@ function kernelsFor(backendName: string): Record<string, KernelFunc> {
   };
   const dispose = (backend: unknown, t: TensorInfo) => (backend as Backend).disposeData(t.dataId);
   const fanForward: KernelFunc = ({ inputs, backend, attrs }) => {
-    const { count } = attrs as unknown as DenseFanAttrs;
-    const list = inputs as unknown as TensorInfo[];
-    const [x, ws, bs] = [list[0], list.slice(1, 1 + count), list.slice(1 + count, 1 + 2 * count)];
+    const [x, ws, bs] = fanLists(inputs, attrs);
     const native = nativeFor(backendName, x, ws[0]);
     if (native) return nativeFan.forward(native, backend as BackendWasm, x, ws, bs);
     return ws.map((w, i) => {
@@ -160,9 +165,8 @@ function kernelsFor(backendName: string): Record<string, KernelFunc> {
     });
   };
   const fanBackward: KernelFunc = ({ inputs, backend, attrs }) => {
-    const { count } = attrs as unknown as DenseFanAttrs;
-    const list = inputs as unknown as TensorInfo[];
-    const [x, dys, ws] = [list[0], list.slice(1, 1 + count), list.slice(1 + count, 1 + 2 * count)];
+    const [x, dys, ws] = fanLists(inputs, attrs);
+    const count = ws.length;
     const native = nativeFor(backendName, x, ws[0]);
     if (native) return nativeFan.backward(native, backend as BackendWasm, x, dys, ws);
     let dx = call(BatchMatMul, backend, { a: dys[0], b: ws[0] }, { transposeA: false, transposeB: true });
