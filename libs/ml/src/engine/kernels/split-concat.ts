@@ -1,7 +1,7 @@
 import { backend_util, Concat, ConcatAttrs, KernelConfig, Pack, PackAttrs, SplitV, SplitVAttrs, TensorInfo, Unpack, UnpackAttrs, util } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { withStockFallback, type KernelArgs } from './stock-fallback';
-import { dataOf, heapAllF32, sizeOf } from './wasm-heap';
+import { floatOffset, heapAllF32, sizeOf } from './wasm-heap';
 
 // SplitV, Concat, Pack and Unpack as copies of contiguous runs on the heap. The stock wasm SplitV
 // and Unpack slice once per output, and that slice reads the whole input back into JS (readSync)
@@ -32,8 +32,6 @@ function heapWords(backend: BackendWasm): Int32Array {
   return new Int32Array(heapAllF32(backend).buffer);
 }
 
-const wordOffset = (backend: BackendWasm, t: TensorInfo) => dataOf(backend, t).memoryOffset >> 2;
-
 /** `whole` = the parts side by side along `axis` (lengths[i] each): outer rows of the parts' runs. */
 function joinOrSplit(backend: BackendWasm, whole: TensorInfo, parts: TensorInfo[], lengths: number[], axis: number, direction: 'join' | 'split'): void {
   const outer = sizeOf(whole.shape.slice(0, axis));
@@ -41,12 +39,12 @@ function joinOrSplit(backend: BackendWasm, whole: TensorInfo, parts: TensorInfo[
   const row = whole.shape[axis] * inner;
   if (outer * row === 0) return;
   const heap = heapWords(backend);
-  const base = wordOffset(backend, whole);
+  const base = floatOffset(backend, whole);
   let at = 0;
   parts.forEach((part, i) => {
     const run = lengths[i] * inner;
     if (run > 0) {
-      const p = wordOffset(backend, part);
+      const p = floatOffset(backend, part);
       if (direction === 'join') copyRuns(heap, p, run, base + at, row, run, outer);
       else copyRuns(heap, base + at, row, p, run, run, outer);
     }
